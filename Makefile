@@ -1,0 +1,64 @@
+# mldagent — top-level build. `make check` runs every test; `make bench` the
+# benchmarks; `make deps` installs missing Debian packages (as root).
+CC      ?= gcc
+CFLAGS  ?= -O2 -g
+WARN    := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes
+INC     := -Iinclude -Iuser
+SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+B       := build
+PY      := /usr/bin/python3
+
+# The sans-IO protocol engine (no sockets, clocks or randomness).
+ENGINE_SRC := user/mld_engine.c user/mld_table.c user/mld_packet.c user/mld_srcset.c user/mld_info.c
+ENGINE_HDR := $(wildcard user/*.h include/*.h)
+ENGINE_OBJ := $(ENGINE_SRC:user/%.c=$(B)/%.o)
+ENGINE_SAN_OBJ := $(ENGINE_SRC:user/%.c=$(B)/san/%.o)
+
+TEST_SRC := $(wildcard tests/*.c)
+TEST_OBJ := $(TEST_SRC:tests/%.c=$(B)/san/t_%.o)
+
+# Debian packages the build, the tests and the demo need.
+DEB_PKGS := gcc make libc6-dev clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev \
+	libxdp-dev xdp-tools libyaml-dev iproute2 tshark python3 python3-scapy netsniff-ng
+
+.PHONY: all check bench clean deps test-engine
+all: $(B)/libmldengine.a
+
+$(B)/%.o: user/%.c $(ENGINE_HDR) | $(B)
+	$(CC) $(WARN) $(CFLAGS) $(INC) -c $< -o $@
+
+$(B)/san/%.o: user/%.c $(ENGINE_HDR) | $(B)/san
+	$(CC) $(WARN) -O1 -g $(SAN) $(INC) -c $< -o $@
+
+$(B)/san/t_%.o: tests/%.c tests/harness.h $(ENGINE_HDR) | $(B)/san
+	$(CC) $(WARN) -O1 -g $(SAN) $(INC) -Itests -c $< -o $@
+
+$(B)/libmldengine.a: $(ENGINE_OBJ)
+	ar rcs $@ $^
+
+$(B)/test-engine: $(TEST_OBJ) $(ENGINE_SAN_OBJ)
+	$(CC) $(SAN) -o $@ $^
+
+$(B)/bench-engine: tests/bench/bench_engine.c $(B)/libmldengine.a
+	$(CC) $(WARN) -O2 -g $(INC) $< $(B)/libmldengine.a -o $@
+
+$(B) $(B)/san:
+	mkdir -p $@
+
+deps:
+	@missing=""; for p in $(DEB_PKGS); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -z "$$missing" ]; then echo "deps: all present"; exit 0; fi; \
+	if [ "$$(id -u)" != 0 ]; then echo "deps: missing Debian packages:$$missing (run 'make deps' as root)"; exit 1; fi; \
+	echo "deps: installing$$missing"; \
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null
+
+check: deps $(B)/test-engine
+	@$(PY) tests/run.py
+
+bench: $(B)/bench-engine
+	$(B)/bench-engine
+
+clean:
+	rm -rf $(B)
