@@ -255,9 +255,13 @@ void rb_add(struct mld_report_builder *rb, uint8_t type, const struct in6_addr *
 	int may_split = type != MLD_MODE_IS_EXCLUDE && type != MLD_CHANGE_TO_EXCLUDE;
 	size_t fit;
 
-	if (rb_room(rb) < mld_record_size(nsrc) &&
-	    (rb->len && (!may_split || rb_room(rb) < mld_record_size(1))))
-		rb_flush(rb); /* start the record in a fresh packet */
+	/* A record that fits a fresh packet is never split: splitting saves no
+	 * packet and costs the receiver a record. Only lists longer than a
+	 * whole packet continue (or, for IS_EX/TO_EX, get truncated). */
+	if (rb->len && rb_room(rb) < mld_record_size(nsrc) &&
+	    (mld_record_size(nsrc) <= rb_capacity(rb) || !may_split ||
+	     rb_room(rb) < mld_record_size(1)))
+		rb_flush(rb);
 	fit = (rb_room(rb) - MLD_V2_RECORD_HDR_LEN) / MLD_ADDR_LEN;
 	if (nsrc <= fit) {
 		put_record(rb, type, group, srcs, nsrc);
