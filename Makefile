@@ -62,3 +62,4 @@ bench: $(B)/bench-engine
 
 clean:
 	rm -rf $(B)
+include bpf/bpf.mk
