@@ -14,6 +14,10 @@ ENGINE_HDR := $(wildcard user/*.h include/*.h)
 ENGINE_OBJ := $(ENGINE_SRC:user/%.c=$(B)/%.o)
 ENGINE_SAN_OBJ := $(ENGINE_SRC:user/%.c=$(B)/san/%.o)
 
+# Daemon-side modules that are unit-tested with the engine (config parser).
+CONFIG_SRC := $(wildcard user/config.c)
+CONFIG_SAN_OBJ := $(CONFIG_SRC:user/%.c=$(B)/san/%.o)
+
 TEST_SRC := $(wildcard tests/*.c)
 TEST_OBJ := $(TEST_SRC:tests/%.c=$(B)/san/t_%.o)
 
@@ -36,8 +40,8 @@ $(B)/san/t_%.o: tests/%.c tests/harness.h $(ENGINE_HDR) | $(B)/san
 $(B)/libmldengine.a: $(ENGINE_OBJ)
 	ar rcs $@ $^
 
-$(B)/test-engine: $(TEST_OBJ) $(ENGINE_SAN_OBJ)
-	$(CC) $(SAN) -o $@ $^
+$(B)/test-engine: $(TEST_OBJ) $(ENGINE_SAN_OBJ) $(CONFIG_SAN_OBJ)
+	$(CC) $(SAN) -o $@ $^ -lyaml
 
 $(B)/bench-engine: tests/bench/bench_engine.c $(B)/libmldengine.a
 	$(CC) $(WARN) -O2 -g $(INC) $< $(B)/libmldengine.a -o $@
