@@ -25,8 +25,21 @@ TEST_OBJ := $(TEST_SRC:tests/%.c=$(B)/san/t_%.o)
 DEB_PKGS := gcc make libc6-dev clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev \
 	libxdp-dev xdp-tools libyaml-dev iproute2 tshark python3 python3-scapy netsniff-ng
 
+# The daemon and its control client.
+DAEMON_SRC := user/mldagent.c user/agent_bpf.c user/agent_link.c user/agent_ctl.c user/config.c
+DAEMON_OBJ := $(DAEMON_SRC:user/%.c=$(B)/d_%.o)
+
 .PHONY: all check bench clean deps test-engine
-all: $(B)/libmldengine.a
+all: $(B)/libmldengine.a $(B)/mldagent $(B)/mldctl
+
+$(B)/d_%.o: user/%.c $(ENGINE_HDR) $(B)/mldagent.skel.h | $(B)
+	$(CC) $(WARN) $(CFLAGS) $(INC) -I$(B) -c $< -o $@
+
+$(B)/mldagent: $(DAEMON_OBJ) $(B)/libmldengine.a
+	$(CC) $(CFLAGS) -o $@ $^ -lbpf -lelf -lz -lyaml
+
+$(B)/mldctl: user/mldctl.c | $(B)
+	$(CC) $(WARN) $(CFLAGS) -o $@ $<
 
 $(B)/%.o: user/%.c $(ENGINE_HDR) | $(B)
 	$(CC) $(WARN) $(CFLAGS) $(INC) -c $< -o $@

@@ -53,34 +53,40 @@ struct mld_config {
 	__u32 drop_throttled; /* 1: XDP_DROP throttled queries; 0: XDP_PASS them */
 };
 
-/* Per-CPU counters, indexed by enum mld_ctr. One per branch. */
+/* Per-CPU counters, one per branch of the program: X(ID, "name") gives the
+ * enum mld_ctr index MLD_C_<ID> and the name mldctl stats prints. */
+#define MLD_CTR_LIST(X)                                                                            \
+	X(PACKETS, "packets")               /* every packet the program saw */                    \
+	X(NOT_IPV6, "not_ipv6")             /* left at the first check */                         \
+	X(NOT_ICMPV6, "not_icmpv6")         /* IPv6, no ICMPv6 after the extension headers */     \
+	X(NOT_MLD, "not_mld")               /* ICMPv6 of another type */                          \
+	X(VLAN, "vlan")                     /* frames with one or two VLAN tags */                \
+	X(BAD_EXT_HDR, "bad_ext_hdr")       /* extension header chain malformed / too long */     \
+	X(FRAGMENT, "fragment")                                                                    \
+	X(TRUNCATED, "truncated")           /* shorter than its headers or lengths claim */       \
+	X(BAD_HOP_LIMIT, "bad_hop_limit")                                                          \
+	X(NO_ROUTER_ALERT, "no_router_alert")                                                      \
+	X(BAD_SOURCE, "bad_source")                                                                \
+	X(BAD_LENGTH, "bad_length")                                                                \
+	X(BAD_CHECKSUM, "bad_checksum")                                                            \
+	X(BAD_GROUP, "bad_group")                                                                  \
+	X(GQ_SOURCES, "gq_with_sources")                                                           \
+	X(V1_QUERY, "v1_query")                                                                    \
+	X(V2_GENERAL, "v2_general_query")                                                          \
+	X(V2_GROUP, "v2_group_query")                                                              \
+	X(V2_GROUP_SOURCE, "v2_group_source_query")                                                \
+	X(V1_REPORT, "v1_report")                                                                  \
+	X(NOT_MEMBER, "not_member")         /* group query / v1 report for a group not held */    \
+	X(THROTTLED, "gs_throttled")                                                               \
+	X(THROTTLE_DROPPED, "gs_throttled_dropped") /* throttled and dropped (policy) */         \
+	X(BIG_QUERY, "big_query")           /* > MLD_EV_MAX_SOURCES: truncated event */           \
+	X(RINGBUF_FULL, "ringbuf_full")                                                            \
+	X(EVENTS, "events")                 /* events handed to userspace */
+
 enum mld_ctr {
-	MLD_C_PACKETS = 0,     /* every packet the program saw */
-	MLD_C_NOT_IPV6,        /* left at the first check */
-	MLD_C_NOT_ICMPV6,      /* IPv6 but no ICMPv6 after the extension headers */
-	MLD_C_NOT_MLD,         /* ICMPv6 of another type */
-	MLD_C_VLAN,            /* frames with one or two VLAN tags */
-	MLD_C_BAD_EXT_HDR,     /* extension header chain malformed / too long */
-	MLD_C_FRAGMENT,
-	MLD_C_TRUNCATED,       /* shorter than its headers or lengths claim */
-	MLD_C_BAD_HOP_LIMIT,
-	MLD_C_NO_ROUTER_ALERT,
-	MLD_C_BAD_SOURCE,
-	MLD_C_BAD_LENGTH,
-	MLD_C_BAD_CHECKSUM,
-	MLD_C_BAD_GROUP,
-	MLD_C_GQ_SOURCES,
-	MLD_C_V1_QUERY,
-	MLD_C_V2_GENERAL,
-	MLD_C_V2_GROUP,
-	MLD_C_V2_GROUP_SOURCE,
-	MLD_C_V1_REPORT,
-	MLD_C_NOT_MEMBER,      /* group-specific query / v1 report for a group not held */
-	MLD_C_THROTTLED,
-	MLD_C_THROTTLE_DROPPED, /* throttled and dropped (policy) */
-	MLD_C_BIG_QUERY,       /* more than MLD_EV_MAX_SOURCES sources: truncated event */
-	MLD_C_RINGBUF_FULL,
-	MLD_C_EVENTS,          /* events handed to userspace */
+#define MLD_CTR_ENUM(id, name) MLD_C_##id,
+	MLD_CTR_LIST(MLD_CTR_ENUM)
+#undef MLD_CTR_ENUM
 	MLD_C_COUNT
 };
 

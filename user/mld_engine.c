@@ -1787,6 +1787,20 @@ int mld_link_set_tunables(struct mld_engine *e, uint32_t ifindex, const struct m
 	return MLD_OK;
 }
 
+int mld_link_set_ifindex(struct mld_engine *e, uint32_t ifindex, uint32_t new_ifindex)
+{
+	struct link *l = find_link(e, ifindex);
+
+	if (!l)
+		return MLD_E_NOLINK;
+	if (!new_ifindex)
+		return MLD_E_INVAL;
+	if (new_ifindex != ifindex && find_link(e, new_ifindex))
+		return MLD_E_LINKEXIST;
+	l->ifindex = new_ifindex;
+	return MLD_OK;
+}
+
 /* ------------------------------------------------------------------ */
 /* Engine                                                             */
 /* ------------------------------------------------------------------ */

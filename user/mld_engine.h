@@ -103,6 +103,9 @@ int mld_link_set_silent(struct mld_engine *e, uint32_t ifindex, int silent, uint
 int mld_link_set_lladdr(struct mld_engine *e, uint32_t ifindex, enum mld_ll_state st,
 			const struct in6_addr *addr, uint64_t now);
 int mld_link_set_tunables(struct mld_engine *e, uint32_t ifindex, const struct mld_tunables *t);
+/* The interface was deleted and re-created under a new index: keep its
+ * memberships (the caller then reports link up, which re-announces them). */
+int mld_link_set_ifindex(struct mld_engine *e, uint32_t ifindex, uint32_t new_ifindex);
 
 /* ---- listener operations (RFC 3678 semantics) ---- */
 int mld_join(struct mld_engine *e, uint32_t ifindex, const char *listener,
