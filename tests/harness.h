@@ -77,7 +77,7 @@ struct dpkt {
 	uint16_t nrec;
 	struct drec *recs;
 	struct in6_addr *pool;
-	uint8_t raw[65536];
+	uint8_t *raw; /* the packet as emitted (NULL inside decode_packet) */
 };
 /* Decodes and validates an emitted packet; returns NULL (and fails the
  * test) if anything about it is malformed. */

@@ -24,7 +24,7 @@
 #define BPF_FS_MAGIC 0xcafe4a11
 #endif
 
-static struct mldagent_bpf *skel;
+static struct mldagent *skel;
 
 static const char *const pinned[] = {MLD_MAP_MEMBERS, MLD_MAP_THROTTLE, MLD_MAP_CONFIG,
 				     MLD_MAP_COUNTERS, MLD_MAP_EVENTS};
@@ -56,11 +56,11 @@ static int take_lock(struct agent *a, char *err, size_t errlen)
 		return -1;
 	}
 	if (flock(a->lock_fd, LOCK_EX | LOCK_NB) < 0) {
-		char owner[32] = "?";
+		char owner[32] = {0};
 		ssize_t n = pread(a->lock_fd, owner, sizeof(owner) - 1, 0);
 
 		if (n > 0)
-			owner[n] = 0;
+			owner[strcspn(owner, "\n")] = 0;
 		snprintf(err, errlen,
 			 "pin directory %s is in use by another mldagent (pid %s); "
 			 "give each agent its own --pin-dir",
@@ -128,7 +128,7 @@ int bpf_setup(struct agent *a, char *err, size_t errlen)
 	}
 	if (take_lock(a, err, errlen) < 0)
 		return -1;
-	skel = mldagent_bpf__open_and_load();
+	skel = mldagent__open_and_load();
 	if (!skel) {
 		snprintf(err, errlen, "loading the XDP program failed: %s", strerror(errno));
 		return -1;
@@ -244,7 +244,7 @@ void bpf_teardown(struct agent *a)
 			unlink(path);
 		}
 		rmdir(a->pin_dir);
-		mldagent_bpf__destroy(skel);
+		mldagent__destroy(skel);
 		skel = NULL;
 	}
 	if (a->lock_fd >= 0)

@@ -155,16 +155,20 @@ static int nl_request(int fd, int type, int family)
 static void on_addr(struct agent *a, struct nlmsghdr *nh);
 static void on_link(struct agent *a, struct nlmsghdr *nh);
 
-static void nl_dispatch(struct agent *a, char *buf, ssize_t n)
+/* Returns 1 when the batch ends a dump (NLMSG_DONE or an error). */
+static int nl_dispatch(struct agent *a, char *buf, ssize_t n)
 {
 	struct nlmsghdr *nh;
 
 	for (nh = (struct nlmsghdr *)buf; NLMSG_OK(nh, (size_t)n); nh = NLMSG_NEXT(nh, n)) {
+		if (nh->nlmsg_type == NLMSG_DONE || nh->nlmsg_type == NLMSG_ERROR)
+			return 1;
 		if (nh->nlmsg_type == RTM_NEWADDR || nh->nlmsg_type == RTM_DELADDR)
 			on_addr(a, nh);
 		else if (nh->nlmsg_type == RTM_NEWLINK || nh->nlmsg_type == RTM_DELLINK)
 			on_link(a, nh);
 	}
+	return 0;
 }
 
 /* Synchronous dump on a private socket (startup and re-sync). */
@@ -176,16 +180,15 @@ static void nl_dump(struct agent *a, int type)
 	if (fd < 0)
 		return;
 	if (nl_request(fd, type, AF_INET6) == 0) {
+		struct timeval tv = {2, 0};
+
+		/* Never hang the agent on a dump that does not finish. */
+		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 		for (;;) {
 			ssize_t n = recv(fd, buf, sizeof(buf), 0);
-			struct nlmsghdr *nh = (struct nlmsghdr *)buf;
 
-			if (n <= 0)
+			if (n <= 0 || nl_dispatch(a, buf, n))
 				break;
-			if (NLMSG_OK(nh, (size_t)n) &&
-			    (nh->nlmsg_type == NLMSG_DONE || nh->nlmsg_type == NLMSG_ERROR))
-				break;
-			nl_dispatch(a, buf, n);
 		}
 	}
 	close(fd);

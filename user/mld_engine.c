@@ -715,7 +715,8 @@ static int do_op(struct mld_engine *e, uint32_t ifindex, const char *listener,
 		lsrcs = malloc((nsrc + 1) * sizeof(*lsrcs));
 		if (!lsrcs)
 			return MLD_E_NOMEM;
-		memcpy(lsrcs, srcs, nsrc * sizeof(*srcs));
+		if (nsrc)
+			memcpy(lsrcs, srcs, nsrc * sizeof(*srcs));
 		ln = srcset_normalize(lsrcs, nsrc);
 		lmode = smode;
 		if (lmode == MLD_FMODE_INCLUDE && ln == 0) {
@@ -744,8 +745,11 @@ static int do_op(struct mld_engine *e, uint32_t ifindex, const char *listener,
 	}
 	if (rc)
 		goto fail;
+	/* A limit guards additions only: a leave or a source removal can grow
+	 * a merged EXCLUDE list (∩EX − ∪IN), and must never be refused. */
 	rc = MLD_E_LIMIT_SRCS_GROUP;
-	if (gn > l->tun.max_srcs_per_group)
+	if (gn > l->tun.max_srcs_per_group && lmode && op != OP_LEAVE_SRC && op != OP_UNBLOCK &&
+	    (!g || gn > g->nsrc))
 		goto fail;
 
 	/* Commit. Allocate first so that a failure still changes nothing. */
@@ -950,6 +954,12 @@ static void enter_v2(struct mld_engine *e, struct link *l)
 static void v1_update_group(struct mld_engine *e, struct link *l, struct group *g, uint32_t mrd,
 			    uint64_t now)
 {
+	if (!l->up) {
+		/* Nothing can be sent: remember that a querier asked. */
+		if (g->state == MLD_SLEEPING_MEMBER)
+			set_state(l, g, MLD_AWAKENING_MEMBER);
+		return;
+	}
 	switch (g->state) {
 	case MLD_NOT_MEMBER:
 	case MLD_SILENT_MEMBER:
@@ -965,8 +975,6 @@ static void v1_update_group(struct mld_engine *e, struct link *l, struct group *
 			return;
 		/* fall through */
 	default:
-		if (g->state == MLD_AWAKENING_MEMBER && !l->up)
-			return;
 		clear_recorded(g);
 		set_state(l, g, MLD_REPORTING_MEMBER);
 		g->qr_due = now + rand_between(e, 0, mrd);
@@ -1327,8 +1335,8 @@ int mld_input_icmp(struct mld_engine *e, uint32_t ifindex, const struct mld_rx_m
 		/* Our own report looped back: not another listener. */
 		if (memcmp(&m->src, link_src(l), 16) == 0)
 			return MLD_OK;
-		if (l->version != 1)
-			return MLD_OK; /* v2 mode: no suppression by v1 reports */
+		if (l->version != 1 || !l->up)
+			return MLD_OK; /* v2: no suppression by v1 reports; down: not heard */
 		g = tbl_find(e, l, &group);
 		if (!g)
 			return MLD_OK;
@@ -1382,20 +1390,30 @@ int mld_input_icmp(struct mld_engine *e, uint32_t ifindex, const struct mld_rx_m
 		uint32_t mrd = mld_mrc_to_ms(get16(icmp + MLD_OFF_MRC));
 		uint8_t qrv = icmp[MLD_OFF_SQRV] & MLD_QUERY_QRV_MASK;
 		uint32_t qqi = mld_qqic_to_s(icmp[MLD_OFF_QQIC]);
-		struct group *g;
+		struct group *g = NULL;
 
+		if (!is_unspec(&group)) {
+			g = tbl_find(e, l, &group);
+			/* A throttled query is dropped before it can teach us
+			 * anything: a forged flood must not set RV, QI or QRI. */
+			if (g && nsrc && l->version == 2 && gs_throttle(l, g, now))
+				return drop(e, MLD_DROP_THROTTLED);
+		}
 		if (is_unspec(&group))
 			e->st.rx_v2_general++;
 		else if (nsrc)
 			e->st.rx_v2_group_source++;
 		else
 			e->st.rx_v2_group++;
-		/* QRV 0 keeps what we had; 1 is legal (errata 3). QQIC 0 likewise. */
+		/* QRV 0 keeps what we had; 1 is legal (errata 3). QQIC 0 likewise.
+		 * The QRI is the delay of general queries (RFC 3810 §9.3); a
+		 * group query carries the Last Listener Query Interval. */
 		if (qrv)
 			l->l_rv = qrv;
 		if (qqi)
 			l->l_qi_ms = qqi * 1000;
-		l->l_qri_ms = mrd;
+		if (is_unspec(&group))
+			l->l_qri_ms = mrd;
 
 		if (l->version == 1) {
 			/* Errata 7: RFC 3810 §8.2.1 — in MLDv1 compatibility mode
@@ -1410,13 +1428,10 @@ int mld_input_icmp(struct mld_engine *e, uint32_t ifindex, const struct mld_rx_m
 			v2_general_query(e, l, mrd, now);
 			return MLD_OK;
 		}
-		g = tbl_find(e, l, &group);
 		if (!g) {
 			e->st.rx_ignored_not_member++;
 			return MLD_OK;
 		}
-		if (nsrc && gs_throttle(l, g, now))
-			return drop(e, MLD_DROP_THROTTLED);
 		v2_group_query(e, l, g, mrd, (const struct in6_addr *)(icmp + MLD_OFF_QSRC), nsrc,
 			       now);
 	}
@@ -1566,7 +1581,7 @@ static int ensure_pktbuf(struct mld_engine *e, uint32_t mtu)
 {
 	/* Two packets under construction at once (current-state and
 	 * state-change streams of one link). */
-	size_t need = (size_t)mtu * 2;
+	size_t need = (((size_t)mtu + 7) & ~(size_t)7) * 2; /* halves 8-byte aligned */
 	uint8_t *p;
 
 	if (need <= e->pktcap)
@@ -1780,10 +1795,12 @@ int mld_link_set_tunables(struct mld_engine *e, uint32_t ifindex, const struct m
 	if (t->max_groups < l->count)
 		return MLD_E_LIMIT_GROUPS;
 	l->tun = *t;
-	if (t->force_version == 1)
+	if (t->force_version == 1) {
 		enter_v1(e, l);
-	else if (t->force_version == 2 && l->version == 1)
-		enter_v2(e, l);
+		l->v1_until = 0; /* not used while forced; must not go stale */
+	}
+	else if (l->version == 1 && (t->force_version == 2 || !l->v1_until))
+		enter_v2(e, l); /* forced v2, or forced v1 lifted with no v1 querier heard */
 	return MLD_OK;
 }
 

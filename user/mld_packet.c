@@ -57,6 +57,10 @@ static int hbh_router_alert(const uint8_t *opt, size_t len, int *ra)
 				return -1;
 			if (opt[i + 2] == 0 && opt[i + 3] == IPV6_RA_VALUE_MLD)
 				*ra = 1;
+		} else if (opt[i] != IPV6_OPT_PADN && (opt[i] & 0xc0)) {
+			/* RFC 8200 §4.2: an unknown option whose action bits
+			 * are not 00 means the packet must be discarded. */
+			return -1;
 		}
 		i += 2 + opt[i + 1];
 	}
@@ -92,7 +96,7 @@ int mld_parse_ipv6(const uint8_t *pkt, size_t len, struct mld_rx_meta *meta,
 	memcpy(&meta->dst, ip->daddr, 16);
 	meta->hop_limit = ip->hop_limit;
 	nh = ip->nexthdr;
-	for (i = 0; i <= MAX_EXT_HDRS; i++) {
+	for (i = 0; i < MAX_EXT_HDRS; i++) {
 		size_t hlen;
 
 		if (nh == IPV6_NEXTHDR_ICMPV6)
@@ -231,15 +235,17 @@ void rb_flush(struct mld_report_builder *rb)
 static void put_record(struct mld_report_builder *rb, uint8_t type, const struct in6_addr *group,
 		       const struct in6_addr *srcs, size_t n)
 {
-	struct mld_v2_record_hdr *r;
+	uint8_t *r;
 
 	if (!rb->len)
 		rb->len = MLD_V2_REPORT_OVERHEAD;
-	r = (void *)(rb->buf + rb->len);
-	r->type = type;
-	r->aux_len = 0;
-	r->nsrc = htons((uint16_t)n);
-	memcpy(r->group, group, 16);
+	/* Byte stores: the buffer may sit at any alignment (odd MTUs). */
+	r = rb->buf + rb->len;
+	r[0] = type;
+	r[1] = 0; /* aux data length */
+	r[2] = (uint8_t)(n >> 8);
+	r[3] = (uint8_t)n;
+	memcpy(r + 4, group, 16);
 	if (n)
 		memcpy(rb->buf + rb->len + MLD_V2_RECORD_HDR_LEN, srcs, n * 16);
 	rb->len += mld_record_size(n);

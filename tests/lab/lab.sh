@@ -22,7 +22,7 @@ hx() { ip netns exec "$LAB_H" "$@"; }
 # Bridge timers, in centiseconds as iproute2 takes them. The bridge will not
 # query faster than once a second; GMI = RV*QI + QRI = 2*5 s + 1 s = 11 s.
 lab_up() {
-	lab_down 2>/dev/null
+	lab_down
 	mkdir -p "$LAB_DIR" "$LAB_BPF"
 	# A bpffs outside /sys: `ip netns exec` remounts /sys, but this path
 	# stays visible to every namespace's shells and to bpftool.
@@ -58,18 +58,19 @@ lab_up() {
 }
 
 lab_down() {
-	[ -f "$LAB_DIR/agent.pid" ] && kill "$(cat "$LAB_DIR/agent.pid")" 2>/dev/null
-	ip netns del "$LAB_Q" 2>/dev/null
-	ip netns del "$LAB_H" 2>/dev/null
-	mountpoint -q "$LAB_BPF" 2>/dev/null && umount "$LAB_BPF"
+	lab_agent_stop
+	ip netns del "$LAB_Q" 2>/dev/null || true
+	ip netns del "$LAB_H" 2>/dev/null || true
+	if mountpoint -q "$LAB_BPF" 2>/dev/null; then umount "$LAB_BPF" || true; fi
 	rm -rf "$LAB_DIR"
 	return 0
 }
 
 # lab_agent ARGS...: starts mldagent on mld0 in the host namespace.
 lab_agent() {
-	hx "$MLDAGENT" -i mld0 -S "$LAB_SOCK" --pin-dir "$LAB_PIN" "$@" \
-		>"$LAB_DIR/agent.log" 2>&1 &
+	# exec: $! must be the agent itself, not a subshell, for lab_agent_stop.
+	(exec ip netns exec "$LAB_H" "$MLDAGENT" -i mld0 -S "$LAB_SOCK" --pin-dir "$LAB_PIN" "$@" \
+		>"$LAB_DIR/agent.log" 2>&1) &
 	echo $! >"$LAB_DIR/agent.pid"
 	for _ in $(seq 100); do
 		[ -S "$LAB_SOCK" ] && "$MLDCTL" -S "$LAB_SOCK" stats >/dev/null 2>&1 && return 0
@@ -84,7 +85,7 @@ lab_agent() {
 lab_agent_stop() {
 	local pid
 	pid=$(cat "$LAB_DIR/agent.pid" 2>/dev/null) || return 0
-	kill "$pid" 2>/dev/null
+	kill "$pid" 2>/dev/null || true
 	for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
 	rm -f "$LAB_DIR/agent.pid"
 }
