@@ -38,12 +38,13 @@ struct mld_member_val {
 };
 
 /* Value of mld_throttle: a token bucket per (ifindex, group) for
- * group-and-source queries (errata 23). Tokens are scaled by
- * MLD_TOKEN_SCALE so that refill needs no division by a variable. */
+ * group-and-source queries (errata 23): gsr_burst tokens, one back per
+ * gsr_delay_ns. Written by the program only. */
 struct mld_throttle_val {
-	__u64 last_ns;  /* time of the last refill */
+	__u64 last_ns;  /* time of the last refill (the event clock, ts_ns) */
 	__u32 tokens;   /* whole tokens */
-	__u32 pad;
+	__u32 tick;     /* low 32 bits of jiffies when last looked at: an empty
+			 * bucket is not re-timed within one clock tick */
 };
 
 /* mld_config[0]: run-time settings the daemon writes, the program reads. */
@@ -54,10 +55,14 @@ struct mld_config {
 };
 
 /* Per-CPU counters, one per branch of the program: X(ID, "name") gives the
- * enum mld_ctr index MLD_C_<ID> and the name mldctl stats prints. */
+ * enum mld_ctr index MLD_C_<ID> and the name mldctl stats prints. Frames
+ * that leave by the program's fast exit (untagged non-IPv6, IPv6 whose
+ * first next header is not hop-by-hop: they cannot be MLD) are not
+ * counted at all: one counter there would cost as much as the exit itself
+ * (bpf/mldagent.bpf.c, MLD_FAST_COUNT). */
 #define MLD_CTR_LIST(X)                                                                            \
-	X(PACKETS, "packets")               /* every packet the program saw */                    \
-	X(NOT_IPV6, "not_ipv6")             /* left at the first check */                         \
+	X(PACKETS, "packets")               /* frames past the fast exit (see above) */          \
+	X(NOT_IPV6, "not_ipv6")             /* past the fast exit, yet not IPv6 */                \
 	X(NOT_ICMPV6, "not_icmpv6")         /* IPv6, no ICMPv6 after the extension headers */     \
 	X(NOT_MLD, "not_mld")               /* ICMPv6 of another type */                          \
 	X(VLAN, "vlan")                     /* frames with one or two VLAN tags */                \
@@ -94,9 +99,11 @@ enum mld_ctr {
 #define MLD_EVF_CSUM_OK 0x2      /* the program verified the ICMPv6 checksum */
 #define MLD_EVF_TRUNCATED 0x4    /* source list cut at MLD_EV_MAX_SOURCES */
 
-/* Ring-buffer event: one accepted MLD message and its IPv6 context. */
+/* Ring-buffer event: one accepted MLD message and its IPv6 context. A
+ * record is offsetof(struct mld_event, msg) + msg_len bytes, not
+ * sizeof(struct mld_event): only the valid part of msg[] is sent. */
 struct mld_event {
-	__u64 ts_ns;      /* bpf_ktime_get_ns() */
+	__u64 ts_ns;      /* CLOCK_MONOTONIC at tick resolution (bpf_ktime_get_coarse_ns) */
 	__u32 ifindex;
 	__u16 msg_len;    /* bytes of msg[] that are valid */
 	__u16 orig_len;   /* ICMPv6 length on the wire */

@@ -1,0 +1,1039 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * BPF_PROG_TEST_RUN tests of the XDP program (bpf/mldagent.bpf.c).
+ *
+ * Every case crafts a frame in C (Ethernet, optional VLAN/QinQ, IPv6,
+ * extension headers, ICMPv6 with a correct or deliberately wrong checksum),
+ * runs the program on it with ingress_ifindex 1 (lo), and checks the
+ * verdict, the change of every per-CPU counter (all of them: a counter
+ * that moves without being expected fails the case) and the ring-buffer
+ * events (ifindex, addresses, hop limit, flags, lengths, message bytes).
+ *
+ * Prints "ok <name>" or "FAIL <name>: <why>" per case and a last line
+ * "xdp: N passed, N failed"; exits 1 on any failure. Needs root.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stddef.h>
+#include <linux/bpf.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "mldagent_abi.h"
+#include "mldagent.skel.h"
+#include "frames.h"
+
+#define IFINDEX 1 /* lo: exists everywhere, has an rx queue 0 */
+#define MAX_EVENTS 64
+
+static const char *const ctr_name[MLD_C_COUNT] = {
+#define CTR_NAME(id, name) #id,
+	MLD_CTR_LIST(CTR_NAME)
+#undef CTR_NAME
+};
+
+
+static struct mldagent *skel;
+static int prog_fd, ctr_fd, cfg_fd, mem_fd, thr_fd;
+static struct ring_buffer *rb;
+static int ncpu;
+static int passed, failed;
+
+/* Events collected by ring_cb. */
+static struct mld_event events[MAX_EVENTS];
+static int nevents;
+static uint64_t nevents_total;
+
+/* Counters ever moved by some case: at the end, every reachable counter
+ * must have been exercised. */
+static uint64_t ctr_seen[MLD_C_COUNT];
+
+/* ------------------------------------------------------------------ */
+/* Running and checking                                               */
+/* ------------------------------------------------------------------ */
+
+/* Records are offsetof(struct mld_event, msg) + msg_len bytes long. */
+static uint64_t bad_records;
+
+static int ring_cb(void *ctx, void *data, size_t size)
+{
+	const struct mld_event *ev = data;
+
+	(void)ctx;
+	if (size < offsetof(struct mld_event, msg) ||
+	    size != offsetof(struct mld_event, msg) + ev->msg_len) {
+		bad_records++;
+		return 0;
+	}
+	if (nevents < MAX_EVENTS) {
+		memset(&events[nevents], 0xa5, sizeof(events[0]));
+		memcpy(&events[nevents], data, size);
+	}
+	nevents++;
+	nevents_total++;
+	return 0;
+}
+
+static void drain(void)
+{
+	ring_buffer__consume(rb);
+	nevents = 0;
+}
+
+static void read_ctrs(uint64_t *out)
+{
+	uint64_t v[ncpu];
+	uint32_t i;
+	int c;
+
+	for (i = 0; i < MLD_C_COUNT; i++) {
+		out[i] = 0;
+		if (bpf_map_lookup_elem(ctr_fd, &i, v)) {
+			fprintf(stderr, "counter lookup: %s\n", strerror(errno));
+			exit(2);
+		}
+		for (c = 0; c < ncpu; c++)
+			out[i] += v[c];
+	}
+}
+
+static void set_config(uint64_t delay_ns, uint32_t burst, uint32_t drop)
+{
+	struct mld_config c = {.gsr_delay_ns = delay_ns, .gsr_burst = burst, .drop_throttled = drop};
+	uint32_t zero = 0;
+
+	if (bpf_map_update_elem(cfg_fd, &zero, &c, BPF_ANY)) {
+		fprintf(stderr, "config update: %s\n", strerror(errno));
+		exit(2);
+	}
+}
+
+static void member(uint32_t ifindex, const uint8_t *group, int add)
+{
+	struct mld_group_key k = {.ifindex = ifindex};
+	struct mld_member_val v = {0};
+
+	memcpy(k.group, group, 16);
+	if (add ? bpf_map_update_elem(mem_fd, &k, &v, BPF_ANY) : bpf_map_delete_elem(mem_fd, &k)) {
+		fprintf(stderr, "member update: %s\n", strerror(errno));
+		exit(2);
+	}
+}
+
+/* Result of one run. */
+struct result {
+	int err;
+	uint32_t retval;
+	int64_t d[MLD_C_COUNT]; /* counter deltas */
+};
+
+static void run_frame(const uint8_t *f, size_t len, uint32_t repeat, struct result *r)
+{
+	struct xdp_md ctx = {.data_end = (uint32_t)len, .ingress_ifindex = IFINDEX};
+	uint64_t before[MLD_C_COUNT], after[MLD_C_COUNT];
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = f, .data_size_in = (uint32_t)len,
+		    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx), .repeat = repeat);
+	int i;
+
+	drain();
+	read_ctrs(before);
+	r->err = bpf_prog_test_run_opts(prog_fd, &o) ? -errno : 0;
+	r->retval = o.retval;
+	read_ctrs(after);
+	for (i = 0; i < MLD_C_COUNT; i++) {
+		r->d[i] = (int64_t)(after[i] - before[i]);
+		ctr_seen[i] += (uint64_t)r->d[i];
+	}
+	ring_buffer__consume(rb);
+}
+
+/* Failure message of the current case (first one wins). */
+static char why[512];
+
+static void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (why[0])
+		return;
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+}
+
+static void report(const char *name)
+{
+	if (why[0]) {
+		printf("FAIL %s: %s\n", name, why);
+		failed++;
+	} else {
+		printf("ok %s\n", name);
+		passed++;
+	}
+	why[0] = 0;
+}
+
+/* Expected counter deltas: a list of (counter, delta) pairs ending in -1;
+ * every counter not listed must not move. */
+static void check_ctrs(const struct result *r, const int *exp)
+{
+	int64_t want[MLD_C_COUNT] = {0};
+	int i;
+
+	for (i = 0; exp[i] >= 0; i += 2)
+		want[exp[i]] = exp[i + 1];
+	for (i = 0; i < MLD_C_COUNT; i++)
+		if (r->d[i] != want[i])
+			fail("counter %s moved by %lld, want %lld", ctr_name[i], (long long)r->d[i],
+			     (long long)want[i]);
+}
+
+static void check_run(const struct result *r, uint32_t verdict, const int *exp, int nev)
+{
+	if (r->err)
+		fail("BPF_PROG_TEST_RUN: %s", strerror(-r->err));
+	if (r->retval != verdict)
+		fail("verdict %u, want %u", r->retval, verdict);
+	check_ctrs(r, exp);
+	if (nevents != nev)
+		fail("%d ring-buffer events, want %d", nevents, nev);
+	if (bad_records)
+		fail("%llu ring-buffer records of a wrong size", (unsigned long long)bad_records);
+	bad_records = 0;
+}
+
+/* Checks event 0 against the frame's addresses and message. */
+static void check_event(const struct mld_event *ev, const uint8_t *src, const uint8_t *dst,
+			const uint8_t *msg, size_t len, uint8_t flags)
+{
+	size_t want_len = len > MLD_EV_MAX_MSG ? MLD_EV_MAX_MSG : len;
+
+	if (ev->ifindex != IFINDEX)
+		fail("event ifindex %u", ev->ifindex);
+	if (memcmp(ev->saddr, src, 16))
+		fail("event saddr differs");
+	if (memcmp(ev->daddr, dst, 16))
+		fail("event daddr differs");
+	if (ev->hop_limit != 1)
+		fail("event hop limit %u", ev->hop_limit);
+	if (ev->flags != flags)
+		fail("event flags 0x%x, want 0x%x", ev->flags, flags);
+	if (ev->msg_len != want_len)
+		fail("event msg_len %u, want %zu", ev->msg_len, want_len);
+	if (ev->orig_len != len)
+		fail("event orig_len %u, want %zu", ev->orig_len, len);
+	if (memcmp(ev->msg, msg, want_len))
+		fail("event message bytes differ");
+	if (ev->ts_ns == 0)
+		fail("event without a timestamp");
+}
+
+#define E(...) ((const int[]){__VA_ARGS__, -1})
+#define NONE ((const int[]){-1})
+#define OKF (MLD_EVF_ROUTER_ALERT | MLD_EVF_CSUM_OK)
+
+static uint8_t frame[MAX_FRAME + 64];
+
+/* Builds s, runs it once, checks verdict, counters and the number of
+ * events; if one event is expected, checks it against s. */
+static void expect(const char *name, struct spec *s, uint32_t verdict, const int *exp, int nev)
+{
+	size_t len = build(frame, s);
+	struct result r;
+
+	run_frame(frame, len, 1, &r);
+	check_run(&r, verdict, exp, nev);
+	if (nev == 1 && nevents == 1)
+		check_event(&events[0], s->src, s->dst, s->l4, s->l4len,
+			    (uint8_t)(OKF | (s->l4len > MLD_EV_MAX_MSG && s->l4[0] == 130 ? MLD_EVF_TRUNCATED : 0)));
+	report(name);
+}
+
+/* ------------------------------------------------------------------ */
+/* Cases                                                              */
+/* ------------------------------------------------------------------ */
+
+static void t_non_mld(void)
+{
+	struct spec s;
+	static const uint8_t ipv4[28] = {0x45, 0, 0, 28, 0, 0, 0, 0, 64, 17, 0, 0, 10, 0, 0, 1,
+					  10, 0, 0, 2, 0x30, 0x39, 0x30, 0x39, 0, 8, 0, 0};
+	static const uint8_t arp[28] = {0, 1, 8, 0, 6, 4, 0, 1};
+
+	memset(&s, 0, sizeof(s));
+	s.ethertype = 0x0800;
+	s.raw = 1;
+	memcpy(s.l4, ipv4, sizeof(ipv4));
+	s.l4len = sizeof(ipv4);
+	expect("non_mld_ipv4", &s, XDP_PASS, NONE, 0);
+
+	memset(&s, 0, sizeof(s));
+	s.ethertype = 0x0806;
+	s.raw = 1;
+	memcpy(s.l4, arp, sizeof(arp));
+	s.l4len = sizeof(arp);
+	expect("non_mld_arp", &s, XDP_PASS, NONE, 0);
+
+	/* IPv6 UDP: the fast exit (first next header is not hop-by-hop). */
+	memset(&s, 0, sizeof(s));
+	s.hop_limit = 64;
+	s.l4_proto = 17;
+	s.l4len = 16;
+	expect("non_mld_ipv6_udp", &s, XDP_PASS, NONE, 0);
+
+	/* An MLD query without hop-by-hop header (no Router Alert): cannot be
+	 * MLD for us, leaves by the fast exit; the kernel decides. */
+	memset(&s, 0, sizeof(s));
+	s.hop_limit = 1;
+	s.src = A_LL;
+	s.dst = A_ALLNODES;
+	s.l4len = msg_query_v2(s.l4, A_ANY, 0);
+	expect("mld_without_hbh_fast_exit", &s, XDP_PASS, NONE, 0);
+
+	/* Hop-by-hop with Router Alert, then UDP. */
+	spec_mld(&s);
+	s.l4_proto = 17;
+	s.l4len = 16;
+	expect("ipv6_hbh_udp", &s, XDP_PASS, E(MLD_C_PACKETS, 1, MLD_C_NOT_ICMPV6, 1), 0);
+
+	/* ICMPv6 echo request behind hop-by-hop. */
+	spec_mld(&s);
+	s.l4[0] = 128;
+	s.l4len = 16;
+	expect("icmpv6_echo", &s, XDP_PASS, E(MLD_C_PACKETS, 1, MLD_C_NOT_MLD, 1), 0);
+
+	/* Another host's MLDv2 report: not for the program (types 130/131). */
+	spec_mld(&s);
+	s.dst = A_ALLROUTERS;
+	s.l4[0] = MLD_ICMP_V2_REPORT;
+	s.l4len = 8;
+	expect("mldv2_report_not_handled", &s, XDP_PASS, E(MLD_C_PACKETS, 1, MLD_C_NOT_MLD, 1), 0);
+
+	/* MLDv1 Done: not handled either. */
+	spec_mld(&s);
+	s.dst = A_ALLROUTERS;
+	s.l4len = msg_report_v1(s.l4, G_MEMBER);
+	s.l4[0] = MLD_ICMP_V1_DONE;
+	expect("mldv1_done_not_handled", &s, XDP_PASS, E(MLD_C_PACKETS, 1, MLD_C_NOT_MLD, 1), 0);
+
+	/* EtherType IPv6 but version 4 in the header. */
+	spec_mld(&s);
+	s.version = 4;
+	s.l4len = msg_query_v2(s.l4, A_ANY, 0);
+	expect("ipv6_bad_version", &s, XDP_PASS, E(MLD_C_PACKETS, 1, MLD_C_NOT_IPV6, 1), 0);
+}
+
+static void t_vlan(void)
+{
+	struct spec s;
+	static const uint8_t ipv4[20] = {0x45, 0, 0, 20, 0, 0, 0, 0, 64, 17};
+
+	spec_mld(&s);
+	s.nvlan = 1;
+	s.tpid[0] = 0x8100;
+	s.l4len = msg_query_v2(s.l4, A_ANY, 0);
+	expect("vlan_general_query", &s, XDP_PASS,
+	       E(MLD_C_PACKETS, 1, MLD_C_VLAN, 1, MLD_C_V2_GENERAL, 1, MLD_C_EVENTS, 1), 1);
+
+	spec_mld(&s);
+	s.nvlan = 2;
+	s.tpid[0] = 0x88a8;
+	s.tpid[1] = 0x8100;
+	s.l4len = msg_query_v2(s.l4, A_ANY, 0);
+	expect("qinq_general_query", &s, XDP_PASS,
+	       E(MLD_C_PACKETS, 1, MLD_C_VLAN, 1, MLD_C_V2_GENERAL, 1, MLD_C_EVENTS, 1), 1);
+
+	spec_mld(&s);
+	s.nvlan = 2;
+	s.tpid[0] = 0x8100;
+	s.tpid[1] = 0x8100;
+	s.l4len = msg_query_v1(s.l4, A_ANY);
+	expect("double_8021q_v1_query", &s, XDP_PASS,
+	       E(MLD_C_PACKETS, 1, MLD_C_VLAN, 1, MLD_C_V1_QUERY, 1, MLD_C_EVENTS, 1), 1);
+
+	spec_mld(&s);
+	s.nvlan = 3;
+	s.tpid[0] = 0x88a8;
+	s.tpid[1] = 0x8100;
+	s.tpid[2] = 0x8100;
+	s.l4len = msg_query_v2(s.l4, A_ANY, 0);
+	expect("three_vlan_tags", &s, XDP_PASS,
+	       E(MLD_C_PACKETS, 1, MLD_C_VLAN, 1, MLD_C_NOT_IPV6, 1), 0);
+
+	memset(&s, 0, sizeof(s));
+	s.nvlan = 1;
+	s.tpid[0] = 0x8100;
+	s.ethertype = 0x0800;
+	s.raw = 1;
+	memcpy(s.l4, ipv4, sizeof(ipv4));
+	s.l4len = sizeof(ipv4);
+	expect("vlan_ipv4", &s, XDP_PASS, E(MLD_C_PACKETS, 1, MLD_C_VLAN, 1, MLD_C_NOT_IPV6, 1), 0);
+
+	memset(&s, 0, sizeof(s));
+	s.nvlan = 1;
+	s.tpid[0] = 0x8100;
+	s.hop_limit = 64;
+	s.l4_proto = 17;
+	s.l4len = 16;
+	expect("vlan_ipv6_udp", &s, XDP_PASS,
+	       E(MLD_C_PACKETS, 1, MLD_C_VLAN, 1, MLD_C_NOT_ICMPV6, 1), 0);
+
+	/* VLAN tag cut short. */
+	memset(&s, 0, sizeof(s));
+	s.nvlan = 1;
+	s.tpid[0] = 0x8100;
+	s.raw = 1;
+	s.l4len = 0;
+	{
+		size_t len = build(frame, &s);
+		struct result r;
+
+		run_frame(frame, len - 2, 1, &r); /* 14 bytes: MAC, MAC, TPID */
+		check_run(&r, XDP_PASS, E(MLD_C_PACKETS, 1, MLD_C_TRUNCATED, 1), 0);
+		report("vlan_truncated");
+	}
+}
+
+static void t_ext_headers(void)
+{
+	struct spec s;
+	static const uint8_t ra_pad1[] = {0, 0, 5, 2, 0, 0};          /* Pad1 Pad1 RA */
+	static const uint8_t no_ra[] = {1, 4, 0, 0, 0, 0};             /* PadN(4) */
+	static const uint8_t ra_not_mld[] = {5, 2, 0, 1, 1, 0};        /* RA value 1 */
+	static const uint8_t ra_bad_len[] = {5, 3, 0, 0, 0, 0};        /* RA length 3 */
+	static const uint8_t overrun[] = {1, 9, 0, 0, 0, 0};           /* PadN past end */
+	static const uint8_t other_then_ra[] = {0xc2, 4, 0, 0, 0, 0, 5, 2, 0, 0, 1, 0}; /* jumbo-ish, RA */
+	uint8_t many[100];
+	int i;
+
+	/* The walk of a non-standard hop-by-hop header finds RA. */
+	spec_mld(&s);
+	hbh_opts(&ext_buf[0], ra_pad1, sizeof(ra_pad1));
+	s.l4len = msg_query_v2(s.l4, A_ANY, 0);
+	expect("hbh_pad1_then_ra", &s, XDP_PASS,
+	       E(MLD_C_PACKETS, 1, MLD_C_V2_GENERAL, 1, MLD_C_EVENTS, 1), 1);
+
+	spec_mld(&s);
+	hbh_opts(&ext_buf[0], other_then_ra, sizeof(other_then_ra));
+	s.l4len = msg_query_v2(s.l4, A_ANY, 0);
+	expect("hbh_16_bytes_other_option_then_ra", &s, XDP_PASS,
+	       E(MLD_C_PACKETS, 1, MLD_C_V2_GENERAL, 1, MLD_C_EVENTS, 1), 1);
+
+	/* Hop-by-hop, destination options, routing, destination options. */
+	spec_mld(&s);
+	ext_plain(&ext_buf[1], 60, 8);
+	ext_plain(&ext_buf[2], 43, 24);
+	ext_plain(&ext_buf[3], 60, 16);
+	s.next = 4;
+	s.l4len = msg_query_v2(s.l4, A_ANY, 0);
+	expect("ext_dstopts_routing_dstopts", &s, XDP_PASS,
+	       E(MLD_C_PACKETS, 1, MLD_C_V2_GENERAL, 1, MLD_C_EVENTS, 1), 1);
+
+	/* Eight extension headers after hop-by-hop: the most that is walked. */
+	spec_mld(&s);
+	for (i = 1; i <= 8; i++)
+		ext_plain(&ext_buf[i], 60, 8);
+	s.next = 9;
+	s.l4len = msg_query_v2(s.l4, A_ANY, 0);
+	expect("ext_eight_more", &s, XDP_PASS,
+	       E(MLD_C_PACKETS, 1, MLD_C_V2_GENERAL, 1, MLD_C_EVENTS, 1), 1);
+
+	spec_mld(&s);
+	for (i = 1; i <= 9; i++)
+		ext_plain(&ext_buf[i], 60, 8);
+	s.next = 10;
+	s.l4len = msg_query_v2(s.l4, A_ANY, 0);
+	expect("ext_nine_more_too_long", &s, XDP_PASS,
+	       E(MLD_C_PACKETS, 1, MLD_C_BAD_EXT_HDR, 1), 0);
+
+	spec_mld(&s);
+	ext_plain(&ext_buf[1], 44, 8);
+	s.next = 2;
+	s.l4len = msg_query_v2(s.l4, A_ANY, 0);
+	expect("fragment", &s, XDP_PASS, E(MLD_C_PACKETS, 1, MLD_C_FRAGMENT, 1), 0);
+
+	spec_mld(&s);
+	hbh_std(&ext_buf[1]);
+	s.next = 2;
+	s.l4len = msg_query_v2(s.l4, A_ANY, 0);
+	expect("hbh_twice", &s, XDP_PASS, E(MLD_C_PACKETS, 1, MLD_C_BAD_EXT_HDR, 1), 0);
+
+	spec_mld(&s);
+	ext_plain(&ext_buf[1], 59, 8); /* no next header */
+	s.next = 2;
+	s.l4len = msg_query_v2(s.l4, A_ANY, 0);
+	expect("ext_no_next_header", &s, XDP_PASS, E(MLD_C_PACKETS, 1, MLD_C_NOT_ICMPV6, 1), 0);
+
+	/* Destination options claiming more than the payload holds. */
+	spec_mld(&s);
+	ext_plain(&ext_buf[1], 60, 8);
+	ext_buf[1].keep_len = 1;
+	ext_buf[1].body[1] = 20;
+	s.next = 2;
+	s.l4len = msg_query_v2(s.l4, A_ANY, 0);
+	expect("ext_overruns_payload", &s, XDP_PASS, E(MLD_C_PACKETS, 1, MLD_C_BAD_EXT_HDR, 1), 0);
+
+	/* Hop-by-hop claiming more than the payload holds. */
+	spec_mld(&s);
+	ext_buf[0].keep_len = 1;
+	ext_buf[0].body[1] = 40;
+	s.l4len = msg_query_v2(s.l4, A_ANY, 0);
+	expect("hbh_overruns_payload", &s, XDP_PASS, E(MLD_C_PACKETS, 1, MLD_C_BAD_EXT_HDR, 1), 0);
+
+	spec_mld(&s);
+	hbh_opts(&ext_buf[0], ra_bad_len, sizeof(ra_bad_len));
+	s.l4len = msg_query_v2(s.l4, A_ANY, 0);
+	expect("hbh_ra_bad_length", &s, XDP_PASS, E(MLD_C_PACKETS, 1, MLD_C_BAD_EXT_HDR, 1), 0);
+
+	spec_mld(&s);
+	hbh_opts(&ext_buf[0], overrun, sizeof(overrun));
+	s.l4len = msg_query_v2(s.l4, A_ANY, 0);
+	expect("hbh_option_overrun", &s, XDP_PASS, E(MLD_C_PACKETS, 1, MLD_C_BAD_EXT_HDR, 1), 0);
+
+	/* More options than the program walks (64): passed, counted. */
+	spec_mld(&s);
+	memset(many, 0, sizeof(many));
+	many[90] = 5;
+	many[91] = 2;
+	hbh_opts(&ext_buf[0], many, 94);
+	s.l4len = msg_query_v2(s.l4, A_ANY, 0);
+	expect("hbh_too_many_options", &s, XDP_PASS, E(MLD_C_PACKETS, 1, MLD_C_BAD_EXT_HDR, 1), 0);
+
+	/* No Router Alert / Router Alert for something else than MLD. */
+	spec_mld(&s);
+	hbh_opts(&ext_buf[0], no_ra, sizeof(no_ra));
+	s.l4len = msg_query_v2(s.l4, A_ANY, 0);
+	expect("no_router_alert", &s, XDP_PASS, E(MLD_C_PACKETS, 1, MLD_C_NO_ROUTER_ALERT, 1), 0);
+
+	spec_mld(&s);
+	hbh_opts(&ext_buf[0], ra_not_mld, sizeof(ra_not_mld));
+	s.l4len = msg_query_v2(s.l4, A_ANY, 0);
+	expect("router_alert_not_mld", &s, XDP_PASS, E(MLD_C_PACKETS, 1, MLD_C_NO_ROUTER_ALERT, 1), 0);
+}
+
+static void t_queries(void)
+{
+	struct spec s;
+
+	spec_mld(&s);
+	s.l4len = msg_query_v2(s.l4, A_ANY, 0);
+	expect("v2_general_query", &s, XDP_PASS,
+	       E(MLD_C_PACKETS, 1, MLD_C_V2_GENERAL, 1, MLD_C_EVENTS, 1), 1);
+
+	/* Trailing Ethernet padding after the IPv6 packet is ignored. */
+	spec_mld(&s);
+	s.l4len = msg_query_v2(s.l4, A_ANY, 0);
+	s.pad = 10;
+	expect("v2_general_query_eth_padding", &s, XDP_PASS,
+	       E(MLD_C_PACKETS, 1, MLD_C_V2_GENERAL, 1, MLD_C_EVENTS, 1), 1);
+
+	spec_mld(&s);
+	s.src = A_LL2;
+	s.l4len = msg_query_v1(s.l4, A_ANY);
+	expect("v1_general_query", &s, XDP_PASS,
+	       E(MLD_C_PACKETS, 1, MLD_C_V1_QUERY, 1, MLD_C_EVENTS, 1), 1);
+
+	spec_mld(&s);
+	s.dst = G_MEMBER;
+	s.l4len = msg_query_v1(s.l4, G_MEMBER);
+	expect("v1_group_query_member", &s, XDP_PASS,
+	       E(MLD_C_PACKETS, 1, MLD_C_V1_QUERY, 1, MLD_C_EVENTS, 1), 1);
+
+	spec_mld(&s);
+	s.dst = G_OTHER;
+	s.l4len = msg_query_v1(s.l4, G_OTHER);
+	expect("v1_group_query_non_member", &s, XDP_PASS,
+	       E(MLD_C_PACKETS, 1, MLD_C_V1_QUERY, 1, MLD_C_NOT_MEMBER, 1), 0);
+
+	spec_mld(&s);
+	s.dst = G_MEMBER;
+	s.l4len = msg_query_v2(s.l4, G_MEMBER, 0);
+	expect("v2_group_query_member", &s, XDP_PASS,
+	       E(MLD_C_PACKETS, 1, MLD_C_V2_GROUP, 1, MLD_C_EVENTS, 1), 1);
+
+	/* Group-specific query sent to ff02::1 (allowed, as the engine). */
+	spec_mld(&s);
+	s.l4len = msg_query_v2(s.l4, G_MEMBER, 0);
+	expect("v2_group_query_to_all_nodes", &s, XDP_PASS,
+	       E(MLD_C_PACKETS, 1, MLD_C_V2_GROUP, 1, MLD_C_EVENTS, 1), 1);
+
+	spec_mld(&s);
+	s.dst = G_OTHER;
+	s.l4len = msg_query_v2(s.l4, G_OTHER, 0);
+	expect("v2_group_query_non_member", &s, XDP_PASS,
+	       E(MLD_C_PACKETS, 1, MLD_C_V2_GROUP, 1, MLD_C_NOT_MEMBER, 1), 0);
+
+	spec_mld(&s);
+	s.dst = G_GS;
+	s.l4len = msg_query_v2(s.l4, G_GS, 2);
+	expect("v2_group_source_query_member", &s, XDP_PASS,
+	       E(MLD_C_PACKETS, 1, MLD_C_V2_GROUP_SOURCE, 1, MLD_C_EVENTS, 1), 1);
+
+	spec_mld(&s);
+	s.dst = G_OTHER;
+	s.l4len = msg_query_v2(s.l4, G_OTHER, 2);
+	expect("v2_group_source_query_non_member", &s, XDP_PASS,
+	       E(MLD_C_PACKETS, 1, MLD_C_V2_GROUP_SOURCE, 1, MLD_C_NOT_MEMBER, 1), 0);
+	{
+		/* ... and it left no throttle state behind. */
+		struct mld_group_key k = {.ifindex = IFINDEX};
+		struct mld_throttle_val v;
+
+		memcpy(k.group, G_OTHER, 16);
+		if (bpf_map_lookup_elem(thr_fd, &k, &v) == 0)
+			fail("throttle entry for a non-member group");
+		report("non_member_no_throttle_state");
+	}
+
+	/* Longer than 28 + 16 * nsrc (allowed) and of odd length; the extra
+	 * bytes must reach the event too. */
+	spec_mld(&s);
+	s.l4len = msg_query_v2(s.l4, A_ANY, 0) + 7;
+	memcpy(s.l4 + 28, "\x11\x22\x33\x44\x55\x66\x77", 7);
+	expect("v2_query_odd_trailing_bytes", &s, XDP_PASS,
+	       E(MLD_C_PACKETS, 1, MLD_C_V2_GENERAL, 1, MLD_C_EVENTS, 1), 1);
+
+	/* 40 sources: 668 bytes, checksummed in 256-byte chunks. */
+	member(IFINDEX, G_BIG, 1);
+	spec_mld(&s);
+	s.dst = G_BIG;
+	s.l4len = msg_query_v2(s.l4, G_BIG, 40);
+	expect("v2_query_40_sources", &s, XDP_PASS,
+	       E(MLD_C_PACKETS, 1, MLD_C_V2_GROUP_SOURCE, 1, MLD_C_EVENTS, 1), 1);
+
+	/* 40 sources and 3 trailing bytes: the chunked sum's odd tail. */
+	set_config(0, 0, 0);
+	spec_mld(&s);
+	s.dst = G_BIG;
+	s.l4len = msg_query_v2(s.l4, G_BIG, 40) + 3;
+	memcpy(s.l4 + s.l4len - 3, "\x99\x88\x77", 3);
+	expect("v2_query_40_sources_odd", &s, XDP_PASS,
+	       E(MLD_C_PACKETS, 1, MLD_C_V2_GROUP_SOURCE, 1, MLD_C_EVENTS, 1), 1);
+
+	spec_mld(&s);
+	s.dst = G_BIG;
+	s.l4len = msg_query_v2(s.l4, G_BIG, 40);
+	s.csum_delta = 0x100;
+	expect("v2_query_40_sources_bad_checksum", &s, XDP_PASS,
+	       E(MLD_C_PACKETS, 1, MLD_C_BAD_CHECKSUM, 1), 0);
+
+	/* 256 sources: the largest that fits an event whole (4124 bytes, the
+	 * frame goes beyond one page: an xdp.frags multi-buffer frame). */
+	spec_mld(&s);
+	s.dst = G_BIG;
+	s.l4len = msg_query_v2(s.l4, G_BIG, 256);
+	expect("v2_query_256_sources", &s, XDP_PASS,
+	       E(MLD_C_PACKETS, 1, MLD_C_V2_GROUP_SOURCE, 1, MLD_C_EVENTS, 1), 1);
+
+	/* More than 256 sources: counted, event truncated to 256. */
+	spec_mld(&s);
+	s.dst = G_BIG;
+	s.l4len = msg_query_v2(s.l4, G_BIG, 300);
+	expect("v2_query_300_sources_truncated", &s, XDP_PASS,
+	       E(MLD_C_PACKETS, 1, MLD_C_V2_GROUP_SOURCE, 1, MLD_C_BIG_QUERY, 1, MLD_C_EVENTS, 1),
+	       1);
+
+	spec_mld(&s);
+	s.dst = G_BIG;
+	s.l4len = msg_query_v2(s.l4, G_BIG, 300);
+	s.csum_delta = 1;
+	expect("v2_query_300_sources_bad_checksum", &s, XDP_PASS,
+	       E(MLD_C_PACKETS, 1, MLD_C_BAD_CHECKSUM, 1), 0);
+
+	spec_mld(&s);
+	s.dst = G_BIG;
+	s.l4len = msg_query_v2(s.l4, G_BIG, 300) + 1;
+	s.l4[s.l4len - 1] = 0xab;
+	expect("v2_query_300_sources_odd", &s, XDP_PASS,
+	       E(MLD_C_PACKETS, 1, MLD_C_V2_GROUP_SOURCE, 1, MLD_C_BIG_QUERY, 1, MLD_C_EVENTS, 1),
+	       1);
+	set_config(10000000000ull, 2, 0);
+	member(IFINDEX, G_BIG, 0);
+}
+
+static void t_reports(void)
+{
+	struct spec s;
+
+	member(IFINDEX, G_REPORT, 1);
+	spec_mld(&s);
+	s.src = A_LL2;
+	s.dst = G_REPORT;
+	s.l4len = msg_report_v1(s.l4, G_REPORT);
+	expect("v1_report_member", &s, XDP_PASS,
+	       E(MLD_C_PACKETS, 1, MLD_C_V1_REPORT, 1, MLD_C_EVENTS, 1), 1);
+
+	spec_mld(&s);
+	s.src = A_ANY; /* RFC 3590 */
+	s.dst = G_REPORT;
+	s.l4len = msg_report_v1(s.l4, G_REPORT);
+	expect("v1_report_from_unspecified", &s, XDP_PASS,
+	       E(MLD_C_PACKETS, 1, MLD_C_V1_REPORT, 1, MLD_C_EVENTS, 1), 1);
+
+	spec_mld(&s);
+	s.dst = G_OTHER;
+	s.l4len = msg_report_v1(s.l4, G_OTHER);
+	expect("v1_report_non_member", &s, XDP_PASS,
+	       E(MLD_C_PACKETS, 1, MLD_C_V1_REPORT, 1, MLD_C_NOT_MEMBER, 1), 0);
+
+	spec_mld(&s);
+	s.src = A_GLOBAL;
+	s.dst = G_REPORT;
+	s.l4len = msg_report_v1(s.l4, G_REPORT);
+	expect("v1_report_global_source", &s, XDP_PASS, E(MLD_C_PACKETS, 1, MLD_C_BAD_SOURCE, 1), 0);
+
+	spec_mld(&s);
+	s.dst = A_ALLNODES;
+	s.l4len = msg_report_v1(s.l4, G_REPORT);
+	expect("v1_report_dst_not_group", &s, XDP_PASS, E(MLD_C_PACKETS, 1, MLD_C_BAD_GROUP, 1), 0);
+
+	spec_mld(&s);
+	s.dst = G_UNICAST;
+	s.l4len = msg_report_v1(s.l4, G_UNICAST);
+	expect("v1_report_unicast_group", &s, XDP_PASS, E(MLD_C_PACKETS, 1, MLD_C_BAD_GROUP, 1), 0);
+
+	spec_mld(&s);
+	s.dst = G_REPORT;
+	s.l4len = msg_report_v1(s.l4, G_REPORT) - 4;
+	expect("v1_report_short", &s, XDP_PASS, E(MLD_C_PACKETS, 1, MLD_C_BAD_LENGTH, 1), 0);
+	member(IFINDEX, G_REPORT, 0);
+}
+
+static void t_invalid(void)
+{
+	struct spec s;
+
+	spec_mld(&s);
+	s.l4len = msg_query_v2(s.l4, A_ANY, 0);
+	s.csum_delta = 1;
+	expect("bad_checksum", &s, XDP_PASS, E(MLD_C_PACKETS, 1, MLD_C_BAD_CHECKSUM, 1), 0);
+
+	spec_mld(&s);
+	s.dst = G_MEMBER;
+	s.l4len = msg_query_v1(s.l4, G_MEMBER);
+	s.csum_delta = -1;
+	expect("bad_checksum_v1", &s, XDP_PASS, E(MLD_C_PACKETS, 1, MLD_C_BAD_CHECKSUM, 1), 0);
+
+	spec_mld(&s);
+	s.src = A_GLOBAL;
+	s.l4len = msg_query_v2(s.l4, A_ANY, 0);
+	expect("non_link_local_source", &s, XDP_PASS, E(MLD_C_PACKETS, 1, MLD_C_BAD_SOURCE, 1), 0);
+
+	spec_mld(&s);
+	s.src = A_ANY;
+	s.l4len = msg_query_v2(s.l4, A_ANY, 0);
+	expect("query_from_unspecified", &s, XDP_PASS, E(MLD_C_PACKETS, 1, MLD_C_BAD_SOURCE, 1), 0);
+
+	spec_mld(&s);
+	s.hop_limit = 255;
+	s.l4len = msg_query_v2(s.l4, A_ANY, 0);
+	expect("hop_limit_255", &s, XDP_PASS, E(MLD_C_PACKETS, 1, MLD_C_BAD_HOP_LIMIT, 1), 0);
+
+	spec_mld(&s);
+	s.hop_limit = 0;
+	s.l4len = msg_query_v1(s.l4, A_ANY);
+	expect("hop_limit_0", &s, XDP_PASS, E(MLD_C_PACKETS, 1, MLD_C_BAD_HOP_LIMIT, 1), 0);
+
+	spec_mld(&s);
+	s.l4len = msg_query_v2(s.l4, A_ANY, 0) - 2; /* 26: neither v1 nor v2 */
+	expect("query_length_26", &s, XDP_PASS, E(MLD_C_PACKETS, 1, MLD_C_BAD_LENGTH, 1), 0);
+
+	spec_mld(&s);
+	s.l4len = msg_query_v2(s.l4, A_ANY, 0) - 8; /* 20 */
+	expect("query_length_20", &s, XDP_PASS, E(MLD_C_PACKETS, 1, MLD_C_BAD_LENGTH, 1), 0);
+
+	spec_mld(&s);
+	s.dst = G_GS;
+	s.l4len = msg_query_v2f(s.l4, G_GS, 2, 3); /* claims 3 sources */
+	expect("query_nsrc_exceeds_length", &s, XDP_PASS, E(MLD_C_PACKETS, 1, MLD_C_BAD_LENGTH, 1),
+	       0);
+
+	spec_mld(&s);
+	s.l4len = msg_query_v2(s.l4, A_ANY, 2);
+	expect("general_query_with_sources", &s, XDP_PASS,
+	       E(MLD_C_PACKETS, 1, MLD_C_GQ_SOURCES, 1), 0);
+
+	spec_mld(&s);
+	s.dst = A_ALLROUTERS;
+	s.l4len = msg_query_v2(s.l4, A_ANY, 0);
+	expect("general_query_not_to_all_nodes", &s, XDP_PASS,
+	       E(MLD_C_PACKETS, 1, MLD_C_BAD_GROUP, 1), 0);
+
+	spec_mld(&s);
+	s.l4len = msg_query_v2(s.l4, G_UNICAST, 0);
+	expect("query_unicast_group", &s, XDP_PASS, E(MLD_C_PACKETS, 1, MLD_C_BAD_GROUP, 1), 0);
+
+	spec_mld(&s);
+	s.dst = G_OTHER;
+	s.l4len = msg_query_v2(s.l4, G_MEMBER, 0);
+	expect("group_query_to_other_group", &s, XDP_PASS,
+	       E(MLD_C_PACKETS, 1, MLD_C_BAD_GROUP, 1), 0);
+
+	/* Truncation: the IPv6 payload length claims more than the frame. */
+	spec_mld(&s);
+	s.l4len = msg_query_v2(s.l4, A_ANY, 0);
+	s.cut = 4;
+	expect("truncated_payload", &s, XDP_PASS, E(MLD_C_PACKETS, 1, MLD_C_TRUNCATED, 1), 0);
+
+	spec_mld(&s);
+	s.l4len = msg_query_v2(s.l4, A_ANY, 0);
+	s.plen_delta = 1000; /* beyond the frame */
+	expect("truncated_payload_length", &s, XDP_PASS, E(MLD_C_PACKETS, 1, MLD_C_TRUNCATED, 1),
+	       0);
+
+	/* ICMPv6 of 2 bytes: too short to have a type and checksum. */
+	spec_mld(&s);
+	s.l4len = msg_query_v2(s.l4, A_ANY, 0);
+	s.plen_delta = -26;
+	expect("truncated_icmpv6", &s, XDP_PASS, E(MLD_C_PACKETS, 1, MLD_C_TRUNCATED, 1), 0);
+
+	/* IPv6 header cut in the middle (the frame ends at 34 bytes). */
+	spec_mld(&s);
+	s.l4len = 0;
+	s.cut = 8 + 20;
+	expect("truncated_ipv6_header", &s, XDP_PASS, E(MLD_C_PACKETS, 1, MLD_C_TRUNCATED, 1), 0);
+
+	/* Hop-by-hop header cut short by the payload length. */
+	spec_mld(&s);
+	s.l4len = 0;
+	s.plen_delta = -4;
+	expect("hbh_beyond_payload", &s, XDP_PASS, E(MLD_C_PACKETS, 1, MLD_C_BAD_EXT_HDR, 1), 0);
+}
+
+/* Group-and-source throttle: burst, then throttled; drop policy; gsrdelay
+ * changed at run time; default burst. */
+static void gsq(const char *name, const uint8_t *group, uint32_t verdict, int accepted, int dropped)
+{
+	struct spec s;
+
+	spec_mld(&s);
+	s.dst = group;
+	s.l4len = msg_query_v2(s.l4, group, 1);
+	if (accepted)
+		expect(name, &s, verdict,
+		       E(MLD_C_PACKETS, 1, MLD_C_V2_GROUP_SOURCE, 1, MLD_C_EVENTS, 1), 1);
+	else if (dropped)
+		expect(name, &s, verdict,
+		       E(MLD_C_PACKETS, 1, MLD_C_V2_GROUP_SOURCE, 1, MLD_C_THROTTLED, 1,
+			 MLD_C_THROTTLE_DROPPED, 1),
+		       0);
+	else
+		expect(name, &s, verdict,
+		       E(MLD_C_PACKETS, 1, MLD_C_V2_GROUP_SOURCE, 1, MLD_C_THROTTLED, 1), 0);
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+
+	nanosleep(&ts, NULL);
+}
+
+static void t_throttle(void)
+{
+	struct spec s;
+
+	member(IFINDEX, G_THR, 1);
+	member(IFINDEX, G_THR2, 1);
+	set_config(10000000000ull, 2, 0); /* 10 s, burst 2, pass */
+	gsq("throttle_burst_1", G_THR, XDP_PASS, 1, 0);
+	gsq("throttle_burst_2", G_THR, XDP_PASS, 1, 0);
+	gsq("throttle_3rd_throttled_pass", G_THR, XDP_PASS, 0, 0);
+	set_config(10000000000ull, 2, 1); /* policy: drop */
+	gsq("throttle_4th_throttled_drop", G_THR, XDP_DROP, 0, 1);
+
+	/* Group-specific queries (no sources) are never throttled. */
+	spec_mld(&s);
+	s.dst = G_THR;
+	s.l4len = msg_query_v2(s.l4, G_THR, 0);
+	expect("throttle_group_query_not_throttled", &s, XDP_PASS,
+	       E(MLD_C_PACKETS, 1, MLD_C_V2_GROUP, 1, MLD_C_EVENTS, 1), 1);
+
+	/* gsr_delay 0: throttle off, at run time. */
+	set_config(0, 2, 1);
+	gsq("throttle_off_1", G_THR, XDP_PASS, 1, 0);
+	gsq("throttle_off_2", G_THR, XDP_PASS, 1, 0);
+	gsq("throttle_off_3", G_THR, XDP_PASS, 1, 0);
+
+	/* Back on with 10 s: still empty after 250 ms. (The program's clock
+	 * has tick resolution, up to 10 ms at HZ=100, and may lag a second
+	 * tick: the sleeps below leave room for 20 ms of error either way.) */
+	set_config(10000000000ull, 2, 0);
+	sleep_ms(250);
+	gsq("throttle_10s_still_empty", G_THR, XDP_PASS, 0, 0);
+	/* gsrdelay changed to 100 ms at run time: the 250 ms refilled the
+	 * bucket. (An empty bucket is re-timed once per tick: wait one.) */
+	set_config(100000000ull, 2, 0);
+	sleep_ms(12);
+	gsq("throttle_100ms_refilled_1", G_THR, XDP_PASS, 1, 0);
+	gsq("throttle_100ms_refilled_2", G_THR, XDP_PASS, 1, 0);
+	gsq("throttle_100ms_empty", G_THR, XDP_PASS, 0, 0);
+	sleep_ms(150); /* one token back, not two */
+	gsq("throttle_100ms_one_token_back", G_THR, XDP_PASS, 1, 0);
+	gsq("throttle_100ms_empty_again", G_THR, XDP_PASS, 0, 0);
+
+	/* An empty bucket is trusted without the member lookup only within
+	 * the clock tick it was last looked at: a tick after the daemon
+	 * dropped the group, its queries are non-member ones again. */
+	member(IFINDEX, G_THR, 0);
+	sleep_ms(12);
+	spec_mld(&s);
+	s.dst = G_THR;
+	s.l4len = msg_query_v2(s.l4, G_THR, 1);
+	expect("throttle_group_dropped_not_member", &s, XDP_PASS,
+	       E(MLD_C_PACKETS, 1, MLD_C_V2_GROUP_SOURCE, 1, MLD_C_NOT_MEMBER, 1), 0);
+
+	/* gsr_burst 0 means 2; burst 3 lets three through. */
+	set_config(10000000000ull, 0, 0);
+	gsq("throttle_default_burst_1", G_THR2, XDP_PASS, 1, 0);
+	gsq("throttle_default_burst_2", G_THR2, XDP_PASS, 1, 0);
+	gsq("throttle_default_burst_3", G_THR2, XDP_PASS, 0, 0);
+	{
+		struct mld_group_key k = {.ifindex = IFINDEX};
+		struct mld_throttle_val v;
+
+		memcpy(k.group, G_THR2, 16);
+		if (bpf_map_lookup_elem(thr_fd, &k, &v))
+			fail("no throttle entry: %s", strerror(errno));
+		else if (v.tokens != 0 || v.last_ns == 0)
+			fail("throttle entry tokens %u last %llu", v.tokens,
+			     (unsigned long long)v.last_ns);
+		report("throttle_map_entry");
+	}
+	set_config(10000000000ull, 2, 0);
+	member(IFINDEX, G_THR2, 0);
+}
+
+/* Ring buffer full: more events than the ring holds in one run (a
+ * general query's record is 84 bytes, 96 with the ring's header and
+ * alignment). */
+static void t_ringbuf_full(void)
+{
+	struct spec s;
+	struct result r;
+	uint32_t n = MLD_RINGBUF_BYTES / 96 + 1000;
+	uint64_t before = nevents_total;
+	size_t len;
+
+	spec_mld(&s);
+	s.l4len = msg_query_v2(s.l4, A_ANY, 0);
+	len = build(frame, &s);
+	run_frame(frame, len, n, &r);
+	if (r.err)
+		fail("BPF_PROG_TEST_RUN: %s", strerror(-r.err));
+	if (r.d[MLD_C_V2_GENERAL] != n || r.d[MLD_C_PACKETS] != n)
+		fail("%lld general queries counted, want %u", (long long)r.d[MLD_C_V2_GENERAL], n);
+	if (r.d[MLD_C_RINGBUF_FULL] < 1000)
+		fail("RINGBUF_FULL %lld, want >= 1000", (long long)r.d[MLD_C_RINGBUF_FULL]);
+	if (r.d[MLD_C_EVENTS] + r.d[MLD_C_RINGBUF_FULL] != n)
+		fail("EVENTS %lld + RINGBUF_FULL %lld != %u", (long long)r.d[MLD_C_EVENTS],
+		     (long long)r.d[MLD_C_RINGBUF_FULL], n);
+	if ((int64_t)(nevents_total - before) != r.d[MLD_C_EVENTS])
+		fail("%llu events read, EVENTS says %lld",
+		     (unsigned long long)(nevents_total - before), (long long)r.d[MLD_C_EVENTS]);
+	report("ringbuf_full_counted");
+
+	/* Drained: room again. */
+	spec_mld(&s);
+	s.l4len = msg_query_v2(s.l4, A_ANY, 0);
+	expect("ringbuf_after_drain", &s, XDP_PASS,
+	       E(MLD_C_PACKETS, 1, MLD_C_V2_GENERAL, 1, MLD_C_EVENTS, 1), 1);
+}
+
+/* Every counter that some path can reach has been seen moving. */
+static void t_coverage(void)
+{
+	int i;
+
+	for (i = 0; i < MLD_C_COUNT; i++)
+		if (!ctr_seen[i])
+			fail("counter %s never exercised", ctr_name[i]);
+	report("all_counters_exercised");
+}
+
+/* The maps are BTF-typed (bpftool map dump shows fields, not bytes). */
+static void t_btf(void)
+{
+	struct bpf_map *maps[] = {skel->maps.mld_members, skel->maps.mld_throttle,
+				  skel->maps.mld_config, skel->maps.mld_counters};
+	const char *names[] = {MLD_MAP_MEMBERS, MLD_MAP_THROTTLE, MLD_MAP_CONFIG,
+			       MLD_MAP_COUNTERS};
+	unsigned i;
+
+	for (i = 0; i < sizeof(maps) / sizeof(maps[0]); i++) {
+		if (strcmp(bpf_map__name(maps[i]), names[i]))
+			fail("map %s named %s", names[i], bpf_map__name(maps[i]));
+		struct bpf_map_info info;
+		__u32 len = sizeof(info);
+
+		memset(&info, 0, sizeof(info));
+		/* As the kernel holds it: it drops BTF it does not accept. */
+		if (bpf_obj_get_info_by_fd(bpf_map__fd(maps[i]), &info, &len) || !info.btf_id ||
+		    !info.btf_key_type_id || !info.btf_value_type_id)
+			fail("map %s without BTF key/value types in the kernel", names[i]);
+	}
+	if (strcmp(bpf_map__name(skel->maps.mld_events), MLD_MAP_EVENTS))
+		fail("ring buffer named %s", bpf_map__name(skel->maps.mld_events));
+	if (bpf_map__key_size(skel->maps.mld_members) != sizeof(struct mld_group_key) ||
+	    bpf_map__value_size(skel->maps.mld_throttle) != sizeof(struct mld_throttle_val) ||
+	    bpf_map__value_size(skel->maps.mld_config) != sizeof(struct mld_config))
+		fail("map key/value sizes differ from the ABI header");
+	report("maps_named_and_btf_typed");
+}
+
+int main(void)
+{
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (geteuid() != 0) {
+		printf("FAIL setup: test-xdp needs root (BPF_PROG_TEST_RUN)\nxdp: 0 passed, 1 failed\n");
+		return 1;
+	}
+	libbpf_set_strict_mode(LIBBPF_STRICT_ALL);
+	init_addrs();
+	skel = mldagent__open_and_load();
+	if (!skel) {
+		printf("FAIL setup: cannot load the XDP program: %s\nxdp: 0 passed, 1 failed\n",
+		       strerror(errno));
+		return 1;
+	}
+	prog_fd = bpf_program__fd(skel->progs.mldagent_xdp);
+	ctr_fd = bpf_map__fd(skel->maps.mld_counters);
+	cfg_fd = bpf_map__fd(skel->maps.mld_config);
+	mem_fd = bpf_map__fd(skel->maps.mld_members);
+	thr_fd = bpf_map__fd(skel->maps.mld_throttle);
+	ncpu = libbpf_num_possible_cpus();
+	rb = ring_buffer__new(bpf_map__fd(skel->maps.mld_events), ring_cb, NULL, NULL);
+	if (ncpu <= 0 || !rb) {
+		printf("FAIL setup: ring buffer / cpus\nxdp: 0 passed, 1 failed\n");
+		return 1;
+	}
+	set_config(10000000000ull, 2, 0);
+	member(IFINDEX, G_MEMBER, 1);
+	member(IFINDEX, G_GS, 1);
+	member(IFINDEX + 1, G_OTHER, 1); /* held on another link only */
+
+	t_btf();
+	t_non_mld();
+	t_vlan();
+	t_ext_headers();
+	t_queries();
+	t_reports();
+	t_invalid();
+	t_throttle();
+	t_ringbuf_full();
+	t_coverage();
+
+	ring_buffer__free(rb);
+	mldagent__destroy(skel);
+	printf("xdp: %d passed, %d failed\n", passed, failed);
+	return failed ? 1 : 0;
+}
