@@ -6,6 +6,7 @@ WARN    := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wstrict-protot
 INC     := -Iinclude -Iuser
 SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 B       := build
+.DEFAULT_GOAL := all
 PY      := /usr/bin/python3
 
 # The sans-IO protocol engine (no sockets, clocks or randomness).
@@ -29,7 +30,12 @@ DEB_PKGS := gcc make libc6-dev clang llvm libbpf-dev bpftool libelf-dev zlib1g-d
 DAEMON_SRC := user/mldagent.c user/agent_bpf.c user/agent_link.c user/agent_ctl.c user/config.c
 DAEMON_OBJ := $(DAEMON_SRC:user/%.c=$(B)/d_%.o)
 
-.PHONY: all check bench clean deps test-engine
+# The XDP program, its skeleton, BPF_PROG_TEST_RUN tests and benchmark.
+include bpf/bpf.mk
+# End-to-end tests in network namespaces (E2E_CMD, target e2e).
+-include tests/e2e/e2e.mk
+
+.PHONY: all check bench clean deps demo
 all: $(B)/libmldengine.a $(B)/mldagent $(B)/mldctl
 
 $(B)/d_%.o: user/%.c $(ENGINE_HDR) $(B)/mldagent.skel.h | $(B)
@@ -71,12 +77,15 @@ deps:
 	echo "deps: installing$$missing"; \
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null
 
-check: deps $(B)/test-engine
+check: deps $(B)/test-engine $(BPF_TEST_BIN) $(B)/mldagent $(B)/mldctl
 	@$(PY) tests/run.py
 
-bench: $(B)/bench-engine
+bench: $(B)/bench-engine $(BPF_BENCH_BIN)
 	$(B)/bench-engine
+	$(BPF_BENCH_BIN)
+
+demo: deps $(B)/mldagent $(B)/mldctl
+	@bash tests/lab/demo.sh
 
 clean:
 	rm -rf $(B)
-include bpf/bpf.mk

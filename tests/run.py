@@ -17,7 +17,12 @@ SUITES = [
     ("tshark", ["/usr/bin/python3", "tests/tshark_check.py",
                 f"{OUT}/engine.pcap", f"{OUT}/engine.expect.jsonl"]),
     ("tshark-selftest", ["/usr/bin/python3", "tests/tshark_selftest.py"]),
+    # BPF_PROG_TEST_RUN of the XDP program (root: CAP_BPF).
+    ("xdp", ["build/test-xdp"]),
 ]
+# End-to-end tests in network namespaces, when the suite is present.
+if os.path.exists("tests/e2e/e2e.py"):
+    SUITES.append(("e2e", ["/usr/bin/python3", "tests/e2e/e2e.py"]))
 LINE = re.compile(r"^(?:\S+: )?(\d+) passed, (\d+) failed", re.M)
 
 
