@@ -228,3 +228,38 @@ TEST(scenario_v1_querier_then_back_to_v2)
 	CHECK_EQ(count_records(s, MLD_CHANGE_TO_INCLUDE, &g, NULL), 2);
 	sim_free(s);
 }
+
+/* Pods come and go under fresh listener names: names live exactly as long as
+ * a membership uses them, and their slots are reused. */
+TEST(scenario_listener_names_do_not_accumulate)
+{
+	struct sim *s = sim_new(NULL);
+	struct in6_addr g = A("ff3e::77");
+	struct mld_stats st;
+	char name[32];
+	size_t mem1 = 0;
+	int round, i;
+
+	for (round = 0; round < 3; round++) {
+		for (i = 0; i < 2000; i++) {
+			snprintf(name, sizeof(name), "pod-%d-%d", round, i);
+			CHECK_EQ(mld_join(s->e, IF1, name, &g, s->now), MLD_OK);
+		}
+		mld_stats_get(s->e, &st);
+		CHECK_EQ(st.listeners, 2000);
+		for (i = 0; i < 2000; i++) {
+			snprintf(name, sizeof(name), "pod-%d-%d", round, i);
+			CHECK_EQ(mld_leave(s->e, IF1, name, &g, s->now), MLD_OK);
+		}
+		mld_stats_get(s->e, &st);
+		CHECK_EQ(st.listeners, 0);
+		sim_advance(s, 5000);
+		if (round == 0)
+			mem1 = mld_engine_mem(s->e);
+		else
+			CHECK(mld_engine_mem(s->e) <= mem1);
+	}
+	/* A leave by a name that no longer exists is refused cleanly. */
+	CHECK_EQ(mld_leave(s->e, IF1, "pod-0-1", &g, s->now), MLD_E_NOENT);
+	sim_free(s);
+}

@@ -159,8 +159,11 @@ static int cs_reportable(const struct link *l, const struct group *g)
 	}
 }
 
+static void release_members(struct mld_engine *e, struct group *g);
+
 static void group_delete(struct mld_engine *e, struct link *l, struct group *g)
 {
+	release_members(e, g);
 	gq_forget(l, g);
 	if (cs_reportable(l, g))
 		l->cs_bytes -= record_bytes(g);
@@ -512,51 +515,122 @@ static int valid_name(const char *s)
 	return 1;
 }
 
-/* Interns a listener name; returns its id or -1. */
-static int64_t name_id(struct mld_engine *e, const char *name, int create)
+/*
+ * Listener names are interned: members hold a 32-bit id, and a name lives
+ * exactly as long as some membership uses it, so pods that come and go
+ * under fresh names leave nothing behind.
+ */
+static int64_t name_lookup(const struct mld_engine *e, const char *name)
 {
 	uint32_t i, mask;
 
-	if (e->ncap) {
-		mask = e->ncap - 1;
-		for (i = hash_name(name) & mask; e->nidx[i]; i = (i + 1) & mask)
-			if (strcmp(e->names[e->nidx[i] - 1], name) == 0)
-				return e->nidx[i] - 1;
-	}
-	if (!create)
+	if (!e->ncap)
 		return -1;
-	if ((e->nnames + 1) * 2 > e->ncap) {
-		uint32_t ncap = e->ncap ? e->ncap * 2 : 16, k;
+	mask = e->ncap - 1;
+	for (i = hash_name(name) & mask; e->nidx[i]; i = (i + 1) & mask)
+		if (strcmp(e->names[e->nidx[i] - 1], name) == 0)
+			return e->nidx[i] - 1;
+	return -1;
+}
+
+static void name_hash_put(uint32_t *tab, uint32_t cap, const char *name, uint32_t id)
+{
+	uint32_t i;
+
+	for (i = hash_name(name) & (cap - 1); tab[i]; i = (i + 1) & (cap - 1))
+		;
+	tab[i] = id + 1;
+}
+
+/* Takes a reference on the name, interning it if new; returns its id or -1. */
+static int64_t name_acquire(struct mld_engine *e, const char *name)
+{
+	int64_t id = name_lookup(e, name);
+	uint32_t k;
+
+	if (id >= 0) {
+		e->nref[id]++;
+		return id;
+	}
+	if ((e->nlive + 1) * 2 > e->ncap) {
+		uint32_t ncap = e->ncap ? e->ncap * 2 : 16;
 		uint32_t *t = calloc(ncap, sizeof(*t));
 
 		if (!t)
 			return -1;
-		for (k = 0; k < e->nnames; k++) {
-			for (i = hash_name(e->names[k]) & (ncap - 1); t[i]; i = (i + 1) & (ncap - 1))
-				;
-			t[i] = k + 1;
-		}
+		for (k = 0; k < e->nnames; k++)
+			if (e->names[k])
+				name_hash_put(t, ncap, e->names[k], k);
 		free(e->nidx);
 		e->nidx = t;
 		e->ncap = ncap;
 	}
-	if (e->nnames == e->namecap) {
-		uint32_t ncap = e->namecap ? e->namecap * 2 : 16;
-		char **n = realloc(e->names, ncap * sizeof(*n));
+	if (e->nfree) {
+		id = e->freeids[--e->nfree];
+	} else {
+		if (e->nnames == e->namecap) {
+			uint32_t ncap = e->namecap ? e->namecap * 2 : 16;
+			char **n = realloc(e->names, ncap * sizeof(*n));
+			uint32_t *r, *f;
 
-		if (!n)
-			return -1;
-		e->names = n;
-		e->namecap = ncap;
+			if (!n)
+				return -1;
+			e->names = n;
+			r = realloc(e->nref, ncap * sizeof(*r));
+			if (!r)
+				return -1;
+			e->nref = r;
+			f = realloc(e->freeids, ncap * sizeof(*f));
+			if (!f)
+				return -1;
+			e->freeids = f;
+			e->namecap = ncap;
+		}
+		id = e->nnames++;
 	}
-	e->names[e->nnames] = strdup(name);
-	if (!e->names[e->nnames])
+	e->names[id] = strdup(name);
+	if (!e->names[id]) {
+		e->freeids[e->nfree++] = (uint32_t)id;
 		return -1;
-	mask = e->ncap - 1;
-	for (i = hash_name(name) & mask; e->nidx[i]; i = (i + 1) & mask)
+	}
+	e->nref[id] = 1;
+	e->nlive++;
+	name_hash_put(e->nidx, e->ncap, name, (uint32_t)id);
+	return id;
+}
+
+static void name_release(struct mld_engine *e, uint32_t id)
+{
+	uint32_t mask = e->ncap - 1, i, j;
+
+	if (--e->nref[id])
+		return;
+	/* Backward-shift deletion, as in mld_table.c. */
+	for (i = hash_name(e->names[id]) & mask; e->nidx[i] != id + 1; i = (i + 1) & mask)
 		;
-	e->nidx[i] = e->nnames + 1;
-	return e->nnames++;
+	e->nidx[i] = 0;
+	for (j = (i + 1) & mask; e->nidx[j]; j = (j + 1) & mask) {
+		uint32_t h = hash_name(e->names[e->nidx[j] - 1]) & mask;
+		int stays = i < j ? (h > i && h <= j) : (h > i || h <= j);
+
+		if (!stays) {
+			e->nidx[i] = e->nidx[j];
+			e->nidx[j] = 0;
+			i = j;
+		}
+	}
+	free(e->names[id]);
+	e->names[id] = NULL;
+	e->freeids[e->nfree++] = id;
+	e->nlive--;
+}
+
+static void release_members(struct mld_engine *e, struct group *g)
+{
+	uint16_t m;
+
+	for (m = 0; m < g->nmembers; m++)
+		name_release(e, g->members[m].lid); /* source lists go with the group */
 }
 
 /* RFC 3810 §4.2: EXCLUDE if any listener excludes, with
@@ -657,7 +731,7 @@ static int do_op(struct mld_engine *e, uint32_t ifindex, const char *listener,
 			if (is_mcast(&srcs[i]) || is_unspec(&srcs[i]))
 				return MLD_E_INVAL;
 	}
-	lid = name_id(e, listener, 0);
+	lid = name_lookup(e, listener);
 	g = tbl_find(e, l, group);
 	if (g && lid >= 0) {
 		for (i = 0; i < g->nmembers; i++)
@@ -772,11 +846,6 @@ static int do_op(struct mld_engine *e, uint32_t ifindex, const char *listener,
 			goto fail_created;
 		g->members = nm;
 	}
-	if (lid < 0 && lmode) {
-		lid = name_id(e, listener, 1);
-		if (lid < 0)
-			goto fail_created;
-	}
 	old = g->srcs;
 	nold = g->nsrc;
 	omode = g->mode;
@@ -785,11 +854,20 @@ static int do_op(struct mld_engine *e, uint32_t ifindex, const char *listener,
 		g->srcs = old;
 		goto fail_created;
 	}
+	if (lmode && midx < 0) {
+		lid = name_acquire(e, listener); /* the new membership's reference */
+		if (lid < 0) {
+			free(g->srcs);
+			g->srcs = old;
+			goto fail_created;
+		}
+	}
 	if (cs_reportable(l, g))
 		l->cs_bytes += mld_record_size(gn) - mld_record_size(nold);
 	g->nsrc = (uint16_t)gn;
 	g->mode = gmode;
 	if (!lmode) {
+		name_release(e, g->members[midx].lid);
 		free(g->members[midx].srcs);
 		g->members[midx] = g->members[--g->nmembers];
 		free(lsrcs);
@@ -1631,7 +1709,12 @@ int mld_link_remove(struct mld_engine *e, uint32_t ifindex)
 		if ((*pp)->ifindex == ifindex) {
 			struct link *l = *pp;
 
+			uint32_t i;
+
 			*pp = l->next;
+			for (i = 0; i < l->ghigh; i++)
+				if (l->g[i].flags & G_USED)
+					release_members(e, &l->g[i]);
 			tbl_free(l);
 			free(l);
 			return MLD_OK;
@@ -1902,6 +1985,8 @@ void mld_engine_free(struct mld_engine *e)
 	for (i = 0; i < e->nnames; i++)
 		free(e->names[i]);
 	free(e->names);
+	free(e->nref);
+	free(e->freeids);
 	free(e->nidx);
 	free(e->pktbuf);
 	for (k = 0; k < 3; k++)

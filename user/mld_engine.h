@@ -176,6 +176,7 @@ struct mld_stats {
 	uint64_t tx_v2_reports, tx_v2_records, tx_v1_reports, tx_v1_done, tx_bytes;
 	uint64_t version_to_v1, version_to_v2;
 	uint64_t gs_sources_overflow; /* recorded-source list full: answered as a G query */
+	uint64_t listeners;           /* distinct listener names holding memberships (gauge) */
 };
 void mld_stats_get(const struct mld_engine *e, struct mld_stats *out);
 

@@ -20,6 +20,7 @@ static const struct link *cfind(const struct mld_engine *e, uint32_t ifindex)
 void mld_stats_get(const struct mld_engine *e, struct mld_stats *out)
 {
 	*out = e->st;
+	out->listeners = e->nlive;
 }
 
 const char *mld_drop_name(int r)

@@ -97,9 +97,11 @@ struct mld_engine {
 	void *tx_ctx;
 	struct link *links;
 	uint64_t hkey; /* keyed hash: a querier cannot aim at one bucket */
-	char **names;
-	uint32_t nnames, namecap;
-	uint32_t *nidx;
+	char **names;      /* listener names by id; NULL = free slot */
+	uint32_t *nref;    /* memberships holding each name */
+	uint32_t *freeids; /* free slots, a stack */
+	uint32_t nnames, namecap, nfree, nlive;
+	uint32_t *nidx;    /* open addressing: id + 1, 0 = empty */
 	uint32_t ncap;
 	struct mld_stats st;
 	uint8_t *pktbuf; /* one MTU-sized packet under construction */
