@@ -35,7 +35,7 @@ include bpf/bpf.mk
 # End-to-end tests in network namespaces (E2E_CMD, target e2e).
 -include tests/e2e/e2e.mk
 
-.PHONY: all check bench clean deps demo
+.PHONY: all check bench clean deps demo fuzz
 all: $(B)/libmldengine.a $(B)/mldagent $(B)/mldctl
 
 $(B)/d_%.o: user/%.c $(ENGINE_HDR) $(B)/mldagent.skel.h | $(B)
@@ -86,6 +86,17 @@ bench: $(B)/bench-engine $(BPF_BENCH_BIN)
 
 demo: deps $(B)/mldagent $(B)/mldctl
 	@bash tests/lab/demo.sh
+
+# libFuzzer on the engine's input path (tests/fuzz/README.md); FUZZ_SECONDS=60.
+FUZZ_SECONDS ?= 60
+$(B)/fuzz-input: tests/fuzz/fuzz_input.c $(ENGINE_SRC) $(ENGINE_HDR) | $(B)
+	clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+		-std=c11 -D_GNU_SOURCE $(INC) tests/fuzz/fuzz_input.c $(ENGINE_SRC) -o $@
+fuzz: $(B)/fuzz-input
+	$(PY) tests/fuzz/gen_seeds.py $(B)/fuzz-seeds
+	mkdir -p $(B)/fuzz-corpus
+	cd $(B) && ./fuzz-input -max_total_time=$(FUZZ_SECONDS) -dict=../tests/fuzz/mld.dict \
+		-max_len=4096 -print_final_stats=1 fuzz-corpus fuzz-seeds
 
 clean:
 	rm -rf $(B)
