@@ -7,6 +7,9 @@
  * Inspect a running agent with e.g.
  *   bpftool map dump pinned /sys/fs/bpf/mldagent/mld_members
  *   bpftool map dump pinned /sys/fs/bpf/mldagent/mld_counters
+ *   bpftool map dump pinned /sys/fs/bpf/mldagent/mld_throttle
+ *     (16,384 sets of 4 buckets; the used ones have a non-zero ifindex:
+ *     bpftool -j ... | jq -c '.[].value.way[] | select(.ifindex != 0)')
  */
 #ifndef MLDAGENT_ABI_H
 #define MLDAGENT_ABI_H
@@ -23,10 +26,18 @@
 
 /* Map sizes. */
 #define MLD_MEMBERS_MAX (1u << 20)
-#define MLD_THROTTLE_MAX (1u << 16)
 #define MLD_RINGBUF_BYTES (1u << 22)
 
-/* (ifindex, group): key of the member filter and of the throttle. */
+/* mld_throttle: an array of 2^14 sets of 4 buckets (65,536 buckets,
+ * 2.5 MiB); array lookups are inlined: no helper call on the throttled
+ * path. */
+#define MLD_THROTTLE_SET_BITS 14
+#define MLD_THROTTLE_WAYS 4
+#define MLD_THROTTLE_MAX (1u << MLD_THROTTLE_SET_BITS) /* entries: sets */
+/* 64-bit words of the throttle's hash key (mld_config.throttle_key). */
+#define MLD_THROTTLE_KEY_WORDS 6
+
+/* (ifindex, group): key of the member filter. */
 struct mld_group_key {
 	__u32 ifindex;
 	__u8 group[16];
@@ -37,14 +48,33 @@ struct mld_member_val {
 	__u32 flags; /* reserved, 0 */
 };
 
-/* Value of mld_throttle: a token bucket per (ifindex, group) for
- * group-and-source queries (errata 23): gsr_burst tokens, one back per
- * gsr_delay_ns. Written by the program only. */
+/*
+ * A token bucket for group-and-source queries (errata 23) of one (ifindex,
+ * group): gsr_burst tokens, one back per gsr_delay_ns. ifindex 0 marks a
+ * free bucket.
+ */
 struct mld_throttle_val {
-	__u64 last_ns;  /* time of the last refill (the event clock, ts_ns) */
+	__u8 group[16];
+	__u32 ifindex;  /* with group: whose bucket this is; 0 = free */
 	__u32 tokens;   /* whole tokens */
+	__u64 last_ns;  /* time of the last refill (the event clock, ts_ns) */
 	__u32 tick;     /* low 32 bits of jiffies when last looked at: an empty
 			 * bucket is not re-timed within one clock tick */
+	__u32 pad;
+};
+
+/*
+ * Value of mld_throttle (an array keyed by set number): a set of buckets.
+ * The set of (ifindex, group) is mld_throttle_set() of it, keyed by the
+ * daemon's secret (mld_config.throttle_key) so that a remote sender cannot
+ * aim at a set; each bucket holds its full (ifindex, group). The program
+ * writes buckets, and only for groups the member filter holds; a group
+ * that finds its set full shares the bucket with the most tokens, it never
+ * gets a fresh one (bpf/mldagent.bpf.c, gs_take). The daemon only zeroes a
+ * dropped group's bucket (mld_throttle_forget).
+ */
+struct mld_throttle_set {
+	struct mld_throttle_val way[MLD_THROTTLE_WAYS];
 };
 
 /* mld_config[0]: run-time settings the daemon writes, the program reads. */
@@ -52,7 +82,27 @@ struct mld_config {
 	__u64 gsr_delay_ns;   /* one token per this period; 0 = throttle off */
 	__u32 gsr_burst;      /* bucket size: the querier's LLQC burst (default 2) */
 	__u32 drop_throttled; /* 1: XDP_DROP throttled queries; 0: XDP_PASS them */
+	/* Secret key of mld_throttle_set: random, written once at start and
+	 * kept across reloads (mld_config_keep_key). */
+	__u64 throttle_key[MLD_THROTTLE_KEY_WORDS];
 };
+
+/*
+ * The throttle set of (ifindex, group g0..g3): the group's four 32-bit
+ * words as they lie in memory. Multiply-add-shift over 32-bit words with
+ * 64-bit random multipliers (Thorup, "High speed hashing for integers and
+ * strings", 2015: strongly universal): for two different keys, the chance
+ * that they share a set is 2^-MLD_THROTTLE_SET_BITS over the secret. Five
+ * independent multiplications: a few ns. Shared by the program and the
+ * daemon so that they cannot disagree.
+ */
+static inline __attribute__((always_inline)) __u32
+mld_throttle_set(const __u64 *k, __u32 ifindex, __u32 g0, __u32 g1, __u32 g2, __u32 g3)
+{
+	__u64 h = k[0] + k[1] * ifindex + k[2] * g0 + k[3] * g1 + k[4] * g2 + k[5] * g3;
+
+	return (__u32)(h >> (64 - MLD_THROTTLE_SET_BITS));
+}
 
 /* Per-CPU counters, one per branch of the program: X(ID, "name") gives the
  * enum mld_ctr index MLD_C_<ID> and the name mldctl stats prints. Frames
@@ -121,5 +171,90 @@ struct mld_event {
 #define MLD_MAP_CONFIG "mld_config"
 #define MLD_MAP_COUNTERS "mld_counters"
 #define MLD_MAP_EVENTS "mld_events"
+
+/*
+ * Userspace helpers of the throttle, defined where libbpf's <bpf/bpf.h>
+ * was included first (the daemon, tests and benchmark; not the program).
+ */
+#if defined(__LIBBPF_BPF_H) && !defined(__bpf__)
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Fills c->throttle_key for a write of mld_config (map cfg_fd): the key
+ * already in the map if there is one (buckets stay where they are across
+ * reloads), else a fresh random one. */
+static inline void mld_config_keep_key(int cfg_fd, struct mld_config *c)
+{
+	struct mld_config old;
+	__u32 zero = 0, i, any = 0;
+
+	if (bpf_map_lookup_elem(cfg_fd, &zero, &old) == 0)
+		for (i = 0; i < MLD_THROTTLE_KEY_WORDS; i++)
+			any |= old.throttle_key[i] != 0;
+	if (any) {
+		memcpy(c->throttle_key, old.throttle_key, sizeof(c->throttle_key));
+		return;
+	}
+	if (getrandom(c->throttle_key, sizeof(c->throttle_key), 0) !=
+	    (ssize_t)sizeof(c->throttle_key)) {
+		/* No entropy (cannot happen on Linux >= 3.17): spread groups
+		 * over the sets anyway, predictably (splitmix64). */
+		struct timespec ts;
+		__u64 x;
+
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		x = (__u64)ts.tv_nsec ^ ((__u64)ts.tv_sec << 32) ^ (__u64)getpid();
+		for (i = 0; i < MLD_THROTTLE_KEY_WORDS; i++) {
+			__u64 z = (x += 0x9e3779b97f4a7c15ull);
+
+			z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+			z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+			c->throttle_key[i] = z ^ (z >> 31);
+		}
+	}
+}
+
+/* The set number of k in mld_throttle (its key) and the way of k's bucket
+ * in it, -1 if k has none; the hash key is read from mld_config (map
+ * cfg_fd), as the program reads it. */
+static inline int mld_throttle_find(int thr_fd, int cfg_fd, const struct mld_group_key *k,
+				    __u32 *set, struct mld_throttle_set *v)
+{
+	struct mld_config c;
+	__u32 g[4], zero = 0;
+	int w;
+
+	if (bpf_map_lookup_elem(cfg_fd, &zero, &c))
+		return -1;
+	memcpy(g, k->group, 16);
+	*set = mld_throttle_set(c.throttle_key, k->ifindex, g[0], g[1], g[2], g[3]);
+	if (bpf_map_lookup_elem(thr_fd, set, v))
+		return -1;
+	for (w = 0; w < MLD_THROTTLE_WAYS; w++)
+		if (k->ifindex && v->way[w].ifindex == k->ifindex &&
+		    memcmp(v->way[w].group, k->group, 16) == 0)
+			return w;
+	return -1;
+}
+
+/* The daemon dropped group k: zero its bucket (the array's "delete"), so
+ * that its next group-and-source query meets the member filter again and,
+ * if the group is held again later, a full bucket. The set is read and
+ * written back whole: what the program wrote to the set's other buckets in
+ * between is undone (benign: a token given back, one query more). */
+static inline void mld_throttle_forget(int thr_fd, int cfg_fd, const struct mld_group_key *k)
+{
+	struct mld_throttle_set v;
+	__u32 set;
+	int w = mld_throttle_find(thr_fd, cfg_fd, k, &set, &v);
+
+	if (w < 0)
+		return;
+	memset(&v.way[w], 0, sizeof(v.way[w]));
+	bpf_map_update_elem(thr_fd, &set, &v, BPF_ANY);
+}
+#endif
 
 #endif /* MLDAGENT_ABI_H */

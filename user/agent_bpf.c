@@ -257,6 +257,7 @@ int bpf_set_config(struct agent *a, uint32_t gsr_delay_ms, uint32_t burst, int d
 	struct mld_config c = {0};
 	uint32_t k = 0;
 
+	mld_config_keep_key(a->config_fd, &c);
 	c.gsr_delay_ns = (uint64_t)gsr_delay_ms * 1000000ull;
 	c.gsr_burst = burst < 2 ? 2 : burst;
 	c.drop_throttled = drop_throttled ? 1 : 0;
@@ -275,7 +276,7 @@ void bpf_member_set(struct agent *a, uint32_t ifindex, const struct in6_addr *g,
 			agent_log("member map update: %s", strerror(errno));
 	} else {
 		bpf_map_delete_elem(a->members_fd, &k);
-		bpf_map_delete_elem(a->throttle_fd, &k);
+		mld_throttle_forget(a->throttle_fd, a->config_fd, &k);
 	}
 }
 

@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -105,10 +106,16 @@ static void read_ctrs(uint64_t *out)
 	}
 }
 
+/* The throttle's hash key, as the daemon keeps it (mld_config_keep_key:
+ * random at the first write, the same afterwards). */
+static __u64 thr_key[MLD_THROTTLE_KEY_WORDS];
+
 static void set_config(uint64_t delay_ns, uint32_t burst, uint32_t drop)
 {
 	struct mld_config c = {.gsr_delay_ns = delay_ns, .gsr_burst = burst, .drop_throttled = drop};
 	uint32_t zero = 0;
+
+	memcpy(c.throttle_key, thr_key, sizeof(thr_key));
 
 	if (bpf_map_update_elem(cfg_fd, &zero, &c, BPF_ANY)) {
 		fprintf(stderr, "config update: %s\n", strerror(errno));
@@ -586,11 +593,12 @@ static void t_queries(void)
 	{
 		/* ... and it left no throttle state behind. */
 		struct mld_group_key k = {.ifindex = IFINDEX};
-		struct mld_throttle_val v;
+		struct mld_throttle_set v;
+		uint32_t set;
 
 		memcpy(k.group, G_OTHER, 16);
-		if (bpf_map_lookup_elem(thr_fd, &k, &v) == 0)
-			fail("throttle entry for a non-member group");
+		if (mld_throttle_find(thr_fd, cfg_fd, &k, &set, &v) >= 0)
+			fail("throttle bucket for a non-member group");
 		report("non_member_no_throttle_state");
 	}
 
@@ -899,18 +907,393 @@ static void t_throttle(void)
 	gsq("throttle_default_burst_3", G_THR2, XDP_PASS, 0, 0);
 	{
 		struct mld_group_key k = {.ifindex = IFINDEX};
-		struct mld_throttle_val v;
+		struct mld_throttle_set v;
+		uint32_t set;
+		int w;
 
 		memcpy(k.group, G_THR2, 16);
-		if (bpf_map_lookup_elem(thr_fd, &k, &v))
-			fail("no throttle entry: %s", strerror(errno));
-		else if (v.tokens != 0 || v.last_ns == 0)
-			fail("throttle entry tokens %u last %llu", v.tokens,
-			     (unsigned long long)v.last_ns);
+		w = mld_throttle_find(thr_fd, cfg_fd, &k, &set, &v);
+		if (w < 0)
+			fail("no throttle bucket");
+		else if (v.way[w].tokens != 0 || v.way[w].last_ns == 0)
+			fail("throttle bucket tokens %u last %llu", v.way[w].tokens,
+			     (unsigned long long)v.way[w].last_ns);
 		report("throttle_map_entry");
 	}
 	set_config(10000000000ull, 2, 0);
 	member(IFINDEX, G_THR2, 0);
+}
+
+/* ------------------------------------------------------------------ */
+/* Throttle buckets: sets, the secret, collisions, the daemon's forget */
+/* ------------------------------------------------------------------ */
+
+/* The set of (IFINDEX, g) under hash key k, read into *v; the way of g's
+ * bucket in it, or -1. */
+static int bucket_of(const __u64 *k, const uint8_t *g, uint32_t *set, struct mld_throttle_set *v)
+{
+	uint32_t w32[4];
+	int w;
+
+	memcpy(w32, g, 16);
+	*set = mld_throttle_set(k, IFINDEX, w32[0], w32[1], w32[2], w32[3]);
+	if (*set >= MLD_THROTTLE_MAX || bpf_map_lookup_elem(thr_fd, set, v)) {
+		fail("throttle set %u unreadable", *set);
+		memset(v, 0, sizeof(*v));
+		return -1;
+	}
+	for (w = 0; w < MLD_THROTTLE_WAYS; w++)
+		if (v->way[w].ifindex == IFINDEX && memcmp(v->way[w].group, g, 16) == 0)
+			return w;
+	return -1;
+}
+
+static uint32_t set_of(const uint8_t *g)
+{
+	uint32_t w32[4];
+
+	memcpy(w32, g, 16);
+	return mld_throttle_set(thr_key, IFINDEX, w32[0], w32[1], w32[2], w32[3]);
+}
+
+/* Group ff3e::9:<n> (n in the last 32 bits). */
+static void grp_n(uint8_t *g, uint32_t n)
+{
+	addr(g, "ff3e::9:0:0");
+	g[12] = (uint8_t)(n >> 24);
+	g[13] = (uint8_t)(n >> 16);
+	g[14] = (uint8_t)(n >> 8);
+	g[15] = (uint8_t)n;
+}
+
+/* The next group from *n on (the counter moves past it) whose set under
+ * thr_key is want; want == UINT32_MAX: any group whose set is all free. */
+static void grp_in_set(uint8_t *g, uint32_t *n, uint32_t want)
+{
+	for (;; (*n)++) {
+		struct mld_throttle_set v;
+		uint32_t set;
+		int w, used = 0;
+
+		grp_n(g, *n);
+		set = set_of(g);
+		if (want != UINT32_MAX) {
+			if (set == want)
+				break;
+			continue;
+		}
+		if (bpf_map_lookup_elem(thr_fd, &set, &v))
+			continue;
+		for (w = 0; w < MLD_THROTTLE_WAYS; w++)
+			used |= v.way[w].ifindex != 0;
+		if (!used)
+			break;
+	}
+	(*n)++;
+}
+
+/* gsq without its report line (for loops that report once). */
+static void gsq_run(const uint8_t *g, uint32_t verdict, int accepted, int dropped)
+{
+	struct spec s;
+	size_t len;
+	struct result r;
+
+	spec_mld(&s);
+	s.dst = g;
+	s.l4len = msg_query_v2(s.l4, g, 1);
+	len = build(frame, &s);
+	run_frame(frame, len, 1, &r);
+	if (accepted)
+		check_run(&r, verdict, E(MLD_C_PACKETS, 1, MLD_C_V2_GROUP_SOURCE, 1, MLD_C_EVENTS, 1),
+			  1);
+	else if (dropped)
+		check_run(&r, verdict,
+			  E(MLD_C_PACKETS, 1, MLD_C_V2_GROUP_SOURCE, 1, MLD_C_THROTTLED, 1,
+			    MLD_C_THROTTLE_DROPPED, 1),
+			  0);
+	else
+		check_run(&r, verdict, E(MLD_C_PACKETS, 1, MLD_C_V2_GROUP_SOURCE, 1, MLD_C_THROTTLED, 1),
+			  0);
+	if (accepted && nevents == 1)
+		check_event(&events[0], s.src, s.dst, s.l4, s.l4len, OKF);
+}
+
+/* A group-and-source query for g (1 source) that the member filter refuses. */
+static void gsq_not_member(const char *name, const uint8_t *g)
+{
+	struct spec s;
+
+	spec_mld(&s);
+	s.dst = g;
+	s.l4len = msg_query_v2(s.l4, g, 1);
+	expect(name, &s, XDP_PASS,
+	       E(MLD_C_PACKETS, 1, MLD_C_V2_GROUP_SOURCE, 1, MLD_C_NOT_MEMBER, 1), 0);
+}
+
+static void t_throttle_sets(void)
+{
+	static uint8_t h[5][16], c[5][16], n_grp[16], d[16], k1[16];
+	struct mld_throttle_set v, v2;
+	__u64 key2[MLD_THROTTLE_KEY_WORDS];
+	uint32_t n = 1, set, set2, i;
+	struct result r;
+	struct spec s;
+	size_t len;
+	int w, j;
+
+	set_config(10000000000ull, 2, 0); /* 10 s, burst 2, pass */
+
+	/* The daemon's key (bpf_set_config -> mld_config_keep_key): random
+	 * at the first write, the same at every later one (a reload). */
+	{
+		struct mld_config c1;
+		int any = 0;
+
+		memset(&c1, 0, sizeof(c1));
+		mld_config_keep_key(cfg_fd, &c1);
+		for (i = 0; i < MLD_THROTTLE_KEY_WORDS; i++)
+			any |= thr_key[i] != 0;
+		if (!any)
+			fail("all-zero key");
+		if (memcmp(c1.throttle_key, thr_key, sizeof(thr_key)))
+			fail("a second config write changed the key");
+		report("throttle_key_random_and_kept");
+	}
+
+	/* The set follows the daemon's secret: the bucket is where
+	 * mld_throttle_set puts the group under the configured key, and a
+	 * different key puts it elsewhere. */
+	grp_in_set(k1, &n, UINT32_MAX);
+	member(IFINDEX, k1, 1);
+	gsq("throttle_key_first_query", k1, XDP_PASS, 1, 0);
+	w = bucket_of(thr_key, k1, &set, &v);
+	if (w < 0)
+		fail("no bucket in set %u (of the configured key)", set);
+	else if (v.way[w].tokens != 1 || !v.way[w].last_ns)
+		fail("bucket tokens %u last %llu", v.way[w].tokens,
+		     (unsigned long long)v.way[w].last_ns);
+	report("throttle_bucket_in_keyed_set");
+	do {
+		if (getrandom(key2, sizeof(key2), 0) != (ssize_t)sizeof(key2))
+			exit(2);
+		bucket_of(key2, k1, &set2, &v2);
+	} while (set2 == set);
+	{
+		__u64 save[MLD_THROTTLE_KEY_WORDS];
+
+		memcpy(save, thr_key, sizeof(save));
+		memcpy(thr_key, key2, sizeof(thr_key));
+		set_config(10000000000ull, 2, 0);
+		/* Under key2 the group has no bucket yet: a full one. */
+		gsq("throttle_other_key_other_set", k1, XDP_PASS, 1, 0);
+		if (bucket_of(key2, k1, &set2, &v2) < 0)
+			fail("no bucket in set %u (of the new key)", set2);
+		w = bucket_of(save, k1, &set, &v);
+		if (w < 0 || v.way[w].tokens != 1)
+			fail("the old key's bucket moved");
+		report("throttle_set_follows_the_key");
+		memcpy(thr_key, save, sizeof(thr_key));
+		set_config(10000000000ull, 2, 0);
+		/* Back to the first key: its bucket (one token) again. */
+		gsq("throttle_key_back_last_token", k1, XDP_PASS, 1, 0);
+		gsq("throttle_key_back_throttled", k1, XDP_PASS, 0, 0);
+		v2 = (struct mld_throttle_set){0};
+		bpf_map_update_elem(thr_fd, &set2, &v2, BPF_ANY); /* the stale bucket */
+	}
+	member(IFINDEX, k1, 0);
+
+	/* A non-member flood into a full set of drained held groups leaves
+	 * every bucket as it was. */
+	grp_in_set(h[0], &n, UINT32_MAX);
+	set = set_of(h[0]);
+	for (i = 1; i < 4; i++)
+		grp_in_set(h[i], &n, set);
+	grp_in_set(n_grp, &n, set);
+	for (i = 0; i < 4; i++) {
+		member(IFINDEX, h[i], 1);
+		gsq_run(h[i], XDP_PASS, 1, 0);
+		gsq_run(h[i], XDP_PASS, 1, 0);
+	}
+	bpf_map_lookup_elem(thr_fd, &set, &v);
+	for (i = 0; i < 4; i++) {
+		w = bucket_of(thr_key, h[i], &set2, &v2);
+		if (w < 0 || set2 != set || v2.way[w].tokens != 0)
+			fail("group %u has no drained bucket in set %u", i, set);
+	}
+	report("throttle_set_full_of_drained_held_groups");
+	gsq_not_member("throttle_non_member_in_full_set", n_grp);
+	spec_mld(&s);
+	s.dst = n_grp;
+	s.l4len = msg_query_v2(s.l4, n_grp, 2);
+	len = build(frame, &s);
+	run_frame(frame, len, 10000, &r);
+	check_run(&r, XDP_PASS,
+		  E(MLD_C_PACKETS, 10000, MLD_C_V2_GROUP_SOURCE, 10000, MLD_C_NOT_MEMBER, 10000), 0);
+	bpf_map_lookup_elem(thr_fd, &set, &v2);
+	if (memcmp(&v, &v2, sizeof(v)))
+		fail("a non-member flood changed the set");
+	report("throttle_non_member_flood_evicts_nothing");
+	for (i = 0; i < 4; i++)
+		gsq_run(h[i], XDP_PASS, 0, 0);
+	report("throttle_held_groups_still_throttled");
+
+	/* Collisions: a fifth held group of a full set takes over the
+	 * bucket with the most tokens and inherits them; with every bucket
+	 * drained, colliding groups only ever share drained buckets. */
+	grp_in_set(c[0], &n, UINT32_MAX);
+	set = set_of(c[0]);
+	for (i = 1; i < 5; i++)
+		grp_in_set(c[i], &n, set);
+	for (i = 0; i < 5; i++)
+		member(IFINDEX, c[i], 1);
+	for (i = 0; i < 3; i++) {
+		gsq_run(c[i], XDP_PASS, 1, 0);
+		gsq_run(c[i], XDP_PASS, 1, 0);
+	}
+	gsq_run(c[3], XDP_PASS, 1, 0);
+	w = bucket_of(thr_key, c[3], &set, &v);
+	if (w < 0 || v.way[w].tokens != 1)
+		fail("group 3: no bucket with one token");
+	report("throttle_collide_set_full");
+	gsq("throttle_takeover_inherits_token", c[4], XDP_PASS, 1, 0);
+	j = bucket_of(thr_key, c[4], &set, &v);
+	if (j != w || v.way[j].tokens != 0)
+		fail("group 4 in way %d (want %d) with %u tokens", j, w, j >= 0 ? v.way[j].tokens : 99);
+	if (bucket_of(thr_key, c[3], &set, &v) >= 0)
+		fail("group 3 kept its bucket");
+	report("throttle_takeover_took_the_fullest_bucket");
+	gsq("throttle_takeover_then_throttled", c[4], XDP_PASS, 0, 0);
+	for (j = 0; j < 3; j++)
+		for (i = 0; i < 5; i++)
+			gsq_run(c[i], XDP_PASS, 0, 0);
+	report("throttle_colliding_groups_never_bypass");
+	/* Refilled buckets count as free: 250 ms at 100 ms a token. */
+	set_config(100000000ull, 2, 0);
+	sleep_ms(250);
+	for (i = 0; i < 5; i++)
+		if (bucket_of(thr_key, c[i], &set, &v) < 0) {
+			gsq("throttle_takeover_of_refilled_bucket", c[i], XDP_PASS, 1, 0);
+			break;
+		}
+	set_config(10000000000ull, 2, 0);
+	for (i = 0; i < 5; i++)
+		member(IFINDEX, c[i], 0);
+	for (i = 0; i < 4; i++)
+		member(IFINDEX, h[i], 0);
+
+	/* The daemon drops a group (bpf_member_set): its bucket is zeroed
+	 * (mld_throttle_forget), at once, not a tick later. */
+	grp_in_set(d, &n, UINT32_MAX);
+	member(IFINDEX, d, 1);
+	gsq("throttle_forget_1", d, XDP_PASS, 1, 0);
+	gsq("throttle_forget_2", d, XDP_PASS, 1, 0);
+	gsq("throttle_forget_3", d, XDP_PASS, 0, 0);
+	{
+		struct mld_group_key k = {.ifindex = IFINDEX};
+
+		memcpy(k.group, d, 16);
+		w = bucket_of(thr_key, d, &set, &v);
+		mld_throttle_forget(thr_fd, cfg_fd, &k);
+		if (w < 0)
+			fail("no bucket before forget");
+		else if (bucket_of(thr_key, d, &set, &v) >= 0 || v.way[w].ifindex ||
+			 v.way[w].tokens || v.way[w].last_ns)
+			fail("bucket not zeroed");
+		report("throttle_forget_zeroes_bucket");
+		/* Still held: a full bucket again. */
+		gsq("throttle_forget_full_again", d, XDP_PASS, 1, 0);
+		gsq("throttle_forget_full_again_2", d, XDP_PASS, 1, 0);
+		gsq("throttle_forget_drained_again", d, XDP_PASS, 0, 0);
+		/* Dropped as bpf_member_set does it: no longer a member, in
+		 * the same tick. */
+		member(IFINDEX, d, 0);
+		mld_throttle_forget(thr_fd, cfg_fd, &k);
+		gsq_not_member("throttle_dropped_group_not_member_at_once", d);
+	}
+
+	/* gsr_delay raised at run time: a drained bucket refills at the new
+	 * rate. */
+	member(IFINDEX, d, 1);
+	set_config(100000000ull, 2, 0);
+	gsq("throttle_raise_1", d, XDP_PASS, 1, 0);
+	gsq("throttle_raise_2", d, XDP_PASS, 1, 0);
+	gsq("throttle_raise_drained", d, XDP_PASS, 0, 0);
+	sleep_ms(150);
+	gsq("throttle_raise_100ms_token_back", d, XDP_PASS, 1, 0);
+	set_config(10000000000ull, 2, 0);
+	sleep_ms(150);
+	gsq("throttle_raised_to_10s_no_token_back", d, XDP_PASS, 0, 0);
+	sleep_ms(150);
+	gsq("throttle_raised_to_10s_still_none", d, XDP_PASS, 0, 0);
+	/* The drop policy, changed at run time, applies to the fast path
+	 * at once. */
+	set_config(10000000000ull, 2, 1);
+	gsq("throttle_policy_drop_at_once", d, XDP_DROP, 0, 1);
+	set_config(10000000000ull, 2, 0);
+
+	/* The throttle's fast path writes nothing and comes before the
+	 * checksum: a forged (bad checksum) query for a drained group is
+	 * throttled within the tick the bucket was last looked at (else the
+	 * full path refuses it: BAD_CHECKSUM); one for a group with tokens
+	 * is refused and costs none. A tick boundary may fall between the
+	 * two runs: tried up to five times. */
+	spec_mld(&s);
+	s.dst = d;
+	s.l4len = msg_query_v2(s.l4, d, 1);
+	s.csum_delta = 1;
+	len = build(frame, &s);
+	for (j = 0; j < 5; j++) {
+		gsq_run(d, XDP_PASS, 0, 0); /* looked at in this tick */
+		len = build(frame, &s);
+		run_frame(frame, len, 1, &r);
+		if (r.d[MLD_C_THROTTLED] == 1) {
+			check_run(&r, XDP_PASS,
+				  E(MLD_C_PACKETS, 1, MLD_C_V2_GROUP_SOURCE, 1, MLD_C_THROTTLED, 1), 0);
+			break;
+		}
+		check_run(&r, XDP_PASS, E(MLD_C_PACKETS, 1, MLD_C_BAD_CHECKSUM, 1), 0);
+	}
+	if (j == 5)
+		fail("never throttled by the fast path");
+	report("throttle_bad_checksum_drained_group_throttled");
+	grp_in_set(k1, &n, UINT32_MAX);
+	member(IFINDEX, k1, 1);
+	spec_mld(&s);
+	s.dst = k1;
+	s.l4len = msg_query_v2(s.l4, k1, 1);
+	s.csum_delta = 1;
+	len = build(frame, &s);
+	run_frame(frame, len, 100, &r);
+	check_run(&r, XDP_PASS, E(MLD_C_PACKETS, 100, MLD_C_BAD_CHECKSUM, 100), 0);
+	if (bucket_of(thr_key, k1, &set, &v) >= 0)
+		fail("a bad checksum made a bucket");
+	report("throttle_bad_checksum_takes_no_token");
+	gsq("throttle_after_forgeries_1", k1, XDP_PASS, 1, 0);
+	gsq("throttle_after_forgeries_2", k1, XDP_PASS, 1, 0);
+	gsq("throttle_after_forgeries_3", k1, XDP_PASS, 0, 0);
+
+	/* The same fast path behind a VLAN tag (mld_slow -> gs_peek). */
+	spec_mld(&s);
+	s.nvlan = 1;
+	s.tpid[0] = 0x8100;
+	s.dst = k1;
+	s.l4len = msg_query_v2(s.l4, k1, 1);
+	expect("throttle_vlan_drained_group", &s, XDP_PASS,
+	       E(MLD_C_PACKETS, 1, MLD_C_VLAN, 1, MLD_C_V2_GROUP_SOURCE, 1, MLD_C_THROTTLED, 1), 0);
+	set_config(10000000000ull, 2, 1);
+	sleep_ms(12); /* a new tick: the first one through gs_take */
+	expect("throttle_vlan_drained_group_drop_new_tick", &s, XDP_DROP,
+	       E(MLD_C_PACKETS, 1, MLD_C_VLAN, 1, MLD_C_V2_GROUP_SOURCE, 1, MLD_C_THROTTLED, 1,
+		 MLD_C_THROTTLE_DROPPED, 1),
+	       0);
+	expect("throttle_vlan_drained_group_drop_same_tick", &s, XDP_DROP,
+	       E(MLD_C_PACKETS, 1, MLD_C_VLAN, 1, MLD_C_V2_GROUP_SOURCE, 1, MLD_C_THROTTLED, 1,
+		 MLD_C_THROTTLE_DROPPED, 1),
+	       0);
+	set_config(10000000000ull, 2, 0);
+	member(IFINDEX, k1, 0);
+	member(IFINDEX, d, 0);
 }
 
 /* Ring buffer full: more events than the ring holds in one run (a
@@ -946,6 +1329,30 @@ static void t_ringbuf_full(void)
 	spec_mld(&s);
 	s.l4len = msg_query_v2(s.l4, A_ANY, 0);
 	expect("ringbuf_after_drain", &s, XDP_PASS,
+	       E(MLD_C_PACKETS, 1, MLD_C_V2_GENERAL, 1, MLD_C_EVENTS, 1), 1);
+
+	/* The same with a 35-byte query: staged and copied by
+	 * bpf_ringbuf_output (104-byte records), not written in place. */
+	spec_mld(&s);
+	s.l4len = msg_query_v2(s.l4, A_ANY, 0) + 7;
+	memcpy(s.l4 + 28, "\x11\x22\x33\x44\x55\x66\x77", 7);
+	len = build(frame, &s);
+	n = MLD_RINGBUF_BYTES / 104 + 1000;
+	before = nevents_total;
+	run_frame(frame, len, n, &r);
+	if (r.err)
+		fail("BPF_PROG_TEST_RUN: %s", strerror(-r.err));
+	if (r.d[MLD_C_RINGBUF_FULL] < 1000 || r.d[MLD_C_EVENTS] + r.d[MLD_C_RINGBUF_FULL] != n)
+		fail("EVENTS %lld + RINGBUF_FULL %lld, want %u with >= 1000 full",
+		     (long long)r.d[MLD_C_EVENTS], (long long)r.d[MLD_C_RINGBUF_FULL], n);
+	if ((int64_t)(nevents_total - before) != r.d[MLD_C_EVENTS])
+		fail("%llu events read, EVENTS says %lld",
+		     (unsigned long long)(nevents_total - before), (long long)r.d[MLD_C_EVENTS]);
+	if (bad_records)
+		fail("%llu ring-buffer records of a wrong size", (unsigned long long)bad_records);
+	bad_records = 0;
+	report("ringbuf_full_staged_counted");
+	expect("ringbuf_after_drain_staged", &s, XDP_PASS,
 	       E(MLD_C_PACKETS, 1, MLD_C_V2_GENERAL, 1, MLD_C_EVENTS, 1), 1);
 }
 
@@ -984,7 +1391,9 @@ static void t_btf(void)
 	if (strcmp(bpf_map__name(skel->maps.mld_events), MLD_MAP_EVENTS))
 		fail("ring buffer named %s", bpf_map__name(skel->maps.mld_events));
 	if (bpf_map__key_size(skel->maps.mld_members) != sizeof(struct mld_group_key) ||
-	    bpf_map__value_size(skel->maps.mld_throttle) != sizeof(struct mld_throttle_val) ||
+	    bpf_map__key_size(skel->maps.mld_throttle) != sizeof(uint32_t) ||
+	    bpf_map__value_size(skel->maps.mld_throttle) != sizeof(struct mld_throttle_set) ||
+	    bpf_map__max_entries(skel->maps.mld_throttle) != MLD_THROTTLE_MAX ||
 	    bpf_map__value_size(skel->maps.mld_config) != sizeof(struct mld_config))
 		fail("map key/value sizes differ from the ABI header");
 	report("maps_named_and_btf_typed");
@@ -1016,6 +1425,14 @@ int main(void)
 		printf("FAIL setup: ring buffer / cpus\nxdp: 0 passed, 1 failed\n");
 		return 1;
 	}
+	{
+		/* The daemon's key: random, kept across config writes. */
+		struct mld_config c0;
+
+		memset(&c0, 0, sizeof(c0));
+		mld_config_keep_key(cfg_fd, &c0);
+		memcpy(thr_key, c0.throttle_key, sizeof(thr_key));
+	}
 	set_config(10000000000ull, 2, 0);
 	member(IFINDEX, G_MEMBER, 1);
 	member(IFINDEX, G_GS, 1);
@@ -1029,6 +1446,7 @@ int main(void)
 	t_reports();
 	t_invalid();
 	t_throttle();
+	t_throttle_sets();
 	t_ringbuf_full();
 	t_coverage();
 
