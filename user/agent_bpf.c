@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/if_link.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
@@ -80,7 +81,9 @@ static int handle_event(void *ctx, void *data, size_t size)
 	uint8_t msg[MLD_EV_MAX_MSG];
 	size_t len;
 
-	if (size < sizeof(*ev) - sizeof(ev->msg) || ev->msg_len > MLD_EV_MAX_MSG) {
+	/* Records are sized to their message (offsetof(msg) + msg_len). */
+	if (size < offsetof(struct mld_event, msg) || ev->msg_len > MLD_EV_MAX_MSG ||
+	    size < offsetof(struct mld_event, msg) + ev->msg_len) {
 		a->rx_event_errors++;
 		return 0;
 	}
