@@ -263,3 +263,35 @@ TEST(scenario_listener_names_do_not_accumulate)
 	CHECK_EQ(mld_leave(s->e, IF1, "pod-0-1", &g, s->now), MLD_E_NOENT);
 	sim_free(s);
 }
+
+/* At max-groups, a group that is only sending its leave does not hold a
+ * slot: swapping one group for another is possible at once. */
+TEST(scenario_max_groups_swap_while_leaving)
+{
+	struct mld_tunables t;
+	struct sim *s;
+	struct in6_addr g1 = A("ff0e::1"), g2 = A("ff0e::2"), g3 = A("ff0e::3"),
+			g4 = A("ff0e::4");
+	struct mld_link_info li;
+
+	mld_tunables_default(&t);
+	t.max_groups = 2;
+	s = sim_new(&t);
+	CHECK_EQ(mld_join(s->e, IF1, L, &g1, s->now), MLD_OK);
+	CHECK_EQ(mld_join(s->e, IF1, L, &g2, s->now), MLD_OK);
+	sim_advance(s, 5000);
+	CHECK_EQ(mld_join(s->e, IF1, L, &g3, s->now), MLD_E_LIMIT_GROUPS);
+	CHECK_EQ(mld_leave(s->e, IF1, L, &g2, s->now), MLD_OK);
+	mld_link_info(s->e, IF1, &li);
+	CHECK_EQ(li.groups, 2);
+	CHECK_EQ(li.groups_leaving, 1);
+	CHECK_EQ(mld_join(s->e, IF1, L, &g3, s->now), MLD_OK);
+	CHECK_EQ(mld_join(s->e, IF1, L, &g4, s->now), MLD_E_LIMIT_GROUPS);
+	/* Re-joining the leaving group would take a slot again: refused. */
+	CHECK_EQ(mld_join(s->e, IF1, L, &g2, s->now), MLD_E_LIMIT_GROUPS);
+	sim_advance(s, 5000);
+	mld_link_info(s->e, IF1, &li);
+	CHECK_EQ(li.groups, 2);
+	CHECK_EQ(li.groups_leaving, 0);
+	sim_free(s);
+}

@@ -3,12 +3,22 @@
 right to tshark (Wireshark's dissectors), not just to our own parser.
 
 usage: tshark_check.py PCAP EXPECT.jsonl
+       tshark_check.py --any PCAP
 
-PCAP is classic libpcap, LINKTYPE_RAW (frames start at the IPv6 header).
+PCAP is classic libpcap, LINKTYPE_RAW (frames start at the IPv6 header) or,
+for --any, also LINKTYPE_ETHERNET (a capture on a real interface).
 Line k of EXPECT.jsonl describes frame k, e.g.
   {"frame":1,"src":"fe80::1","dst":"ff02::16","icmp_type":143,
    "records":[{"type":4,"group":"ff3e::1","sources":["2001:db8::1"]}]}
   {"frame":2,"src":"::","dst":"ff3e::1","icmp_type":131,"group":"ff3e::1"}
+
+--any needs no expectation file: every frame must be an MLD message a
+listener may send — a v2 report to ff02::16, a v1 report to its group, a Done
+to ff02::2 — from a link-local address or ::, with good checksums, hop limit
+1 and Router Alert; on Ethernet the destination MAC must be 33:33 + the low
+32 bits of the destination address. The expectation tshark's decode is
+compared with comes from this script's own parse of the raw bytes. (The
+end-to-end tests feed it the frames one agent sent.)
 
 Prints one line per failing frame, then "tshark: N passed, N failed".
 Exit 0 = all passed (and >0 frames), 1 = failures, 2 = tshark missing.
@@ -27,11 +37,14 @@ import tempfile
 PI_WARN = 0x00600000
 CHECKSUM_GOOD = "1"        # icmpv6.checksum.status: 0 bad, 1 good, 2 unverified
 NH_HOPOPTS, NH_DSTOPTS, NH_ICMPV6 = 0, 60, 58
-LINKTYPE_RAW, LINKTYPE_IPV6 = 101, 229
+LINKTYPE_ETHERNET, LINKTYPE_RAW, LINKTYPE_IPV6 = 1, 101, 229
+ETH_HLEN, ETHERTYPE_IPV6 = 14, 0x86DD
 
 
-def read_pcap(path):
-    """Raw frame bytes from a classic pcap (either byte order, us or ns)."""
+def read_pcap(path, ethernet=False):
+    """Raw frame bytes from a classic pcap (either byte order, us or ns).
+    With ethernet=True, LINKTYPE_ETHERNET is accepted too and each frame is
+    returned as (ethernet header or None, IPv6 packet bytes)."""
     with open(path, "rb") as f:
         data = f.read()
     if len(data) < 24:
@@ -43,8 +56,9 @@ def read_pcap(path):
     else:
         raise ValueError("%s: not a classic pcap file (pcapng?)" % path)
     linktype = struct.unpack(endian + "I", data[20:24])[0] & 0x0FFFFFFF
-    if linktype not in (LINKTYPE_RAW, LINKTYPE_IPV6):
-        raise ValueError("%s: linktype %d, expected %d" % (path, linktype, LINKTYPE_RAW))
+    ok = (LINKTYPE_RAW, LINKTYPE_IPV6) + ((LINKTYPE_ETHERNET,) if ethernet else ())
+    if linktype not in ok:
+        raise ValueError("%s: linktype %d, expected one of %s" % (path, linktype, ok))
     frames, off = [], 24
     while off + 16 <= len(data):
         caplen = struct.unpack(endian + "I", data[off + 8:off + 12])[0]
@@ -52,7 +66,11 @@ def read_pcap(path):
         off += 16 + caplen
     if off != len(data):
         raise ValueError("%s: trailing garbage / truncated record at offset %d" % (path, off))
-    return frames
+    if not ethernet:
+        return frames
+    if linktype != LINKTYPE_ETHERNET:
+        return [(None, f) for f in frames]
+    return [(f[:ETH_HLEN], f[ETH_HLEN:]) for f in frames]
 
 
 def ones_sum(b):
@@ -85,6 +103,79 @@ def own_checks(raw):
     if ones_sum(pseudo + icmp) != 0xFFFF:
         return "raw: ICMPv6 checksum wrong (own recomputation)", len(icmp)
     return None, len(icmp)
+
+
+def own_parse(raw):
+    """Our own decode of an MLD message a listener sends: the expectation
+    (same shape as an EXPECT.jsonl line) and a list of listener-rule
+    violations. None when the bytes are not IPv6+ICMPv6 at all (own_checks
+    reports why)."""
+    if len(raw) < 40 or raw[0] >> 4 != 6:
+        return None, []
+    nxt, off = raw[6], 40
+    while nxt in (NH_HOPOPTS, NH_DSTOPTS):
+        if off + 2 > len(raw):
+            return None, []
+        nxt, off = raw[off], off + (raw[off + 1] + 1) * 8
+    if nxt != NH_ICMPV6 or off + 4 > len(raw):
+        return None, []
+    ip = lambda b: str(ipaddress.IPv6Address(bytes(b)))
+    src, dst, icmp = ipaddress.IPv6Address(raw[8:24]), ipaddress.IPv6Address(raw[24:40]), raw[off:]
+    exp = {"src": str(src), "dst": str(dst), "icmp_type": icmp[0]}
+    bad = []
+    if not (src.is_unspecified or src.is_link_local):
+        bad.append("listener rule: source %s is neither link-local nor :: (RFC 3810 5.2.13)" % src)
+    if icmp[1] != 0:
+        bad.append("listener rule: ICMPv6 code %d, expected 0" % icmp[1])
+    if icmp[0] == 143:
+        if len(icmp) < 8:
+            return None, ["listener rule: v2 report shorter than its header"]
+        nrec, o, recs = struct.unpack("!H", icmp[6:8])[0], 8, []
+        for _ in range(nrec):
+            if o + 20 > len(icmp):
+                bad.append("own parse: record %d runs past the message" % (len(recs) + 1))
+                break
+            rtype, aux, ns = struct.unpack("!BBH", icmp[o:o + 4])
+            if o + 20 + 16 * ns + 4 * aux > len(icmp):
+                bad.append("own parse: record %d's sources run past the message" % (len(recs) + 1))
+                break
+            g = ipaddress.IPv6Address(icmp[o + 4:o + 20])
+            recs.append({"type": rtype, "group": str(g),
+                         "sources": [ip(icmp[o + 20 + 16 * k:o + 36 + 16 * k]) for k in range(ns)]})
+            if not 1 <= rtype <= 6:
+                bad.append("listener rule: record type %d for %s is not 1..6" % (rtype, g))
+            if not g.is_multicast:
+                bad.append("listener rule: record group %s is not multicast" % g)
+            o += 20 + 16 * ns + 4 * aux
+        exp["records"] = recs
+        if str(dst) != "ff02::16":
+            bad.append("listener rule: v2 report to %s, expected ff02::16" % dst)
+    elif icmp[0] in (131, 132):
+        if len(icmp) < 24:
+            return None, ["listener rule: v1 message shorter than 24 bytes"]
+        g = ipaddress.IPv6Address(icmp[8:24])
+        exp["group"] = str(g)
+        if not g.is_multicast:
+            bad.append("listener rule: v1 group %s is not multicast" % g)
+        want = g if icmp[0] == 131 else ipaddress.IPv6Address("ff02::2")
+        if dst != want:
+            bad.append("listener rule: %s to %s, expected %s" % (
+                "v1 report" if icmp[0] == 131 else "Done", dst, want))
+    else:
+        bad.append("listener rule: ICMPv6 type %d is not a report or Done" % icmp[0])
+    return exp, bad
+
+
+def eth_problems(eth, raw):
+    """A listener's frame on Ethernet: IPv6 ethertype, 33:33 multicast MAC."""
+    if eth is None:
+        return []
+    if len(eth) < ETH_HLEN or struct.unpack("!H", eth[12:14])[0] != ETHERTYPE_IPV6:
+        return ["ethernet: not an IPv6 frame (ethertype %s)" % eth[12:14].hex()]
+    if len(raw) >= 40 and eth[:6] != b"\x33\x33" + raw[36:40]:
+        return ["ethernet: destination %s does not map the IPv6 destination (RFC 2464 7)"
+                % eth[:6].hex(":")]
+    return []
 
 
 def many(node, key):
@@ -215,13 +306,46 @@ def tshark_frames(pcap):
         raise RuntimeError("tshark failed (%d): %s" % (proc.returncode, err.read().strip()))
 
 
+def main_any(pcap):
+    try:
+        frames = read_pcap(pcap, ethernet=True)
+        decoded = list(tshark_frames(pcap))
+    except (OSError, ValueError, RuntimeError) as e:
+        print("tshark_check: ERROR: %s" % e)
+        print("tshark: 0 passed, 1 failed")
+        return 1
+    passed = failed = 0
+    for k, (eth, raw) in enumerate(frames, 1):
+        exp, bad = own_parse(raw)
+        bad += eth_problems(eth, raw)
+        if k > len(decoded):
+            bad.append("tshark decoded only %d frames" % len(decoded))
+        elif exp is None:
+            problem, _ = own_checks(raw)
+            bad.append(problem or "raw: not an IPv6 ICMPv6 packet")
+        elif exp["icmp_type"] in (143, 131, 132):
+            bad += check_frame(*decoded[k - 1], raw=raw, exp=exp)
+        else:
+            bad += [b for b in check_frame(*decoded[k - 1], raw=raw, exp=exp)
+                    if not b.startswith("expectation:")]
+        if bad:
+            failed += 1
+            print("frame %d: FAIL %s" % (k, "; ".join(bad)))
+        else:
+            passed += 1
+    print("tshark: %d passed, %d failed" % (passed, failed))
+    return 0 if failed == 0 and passed > 0 else 1
+
+
 def main(argv):
     if len(argv) != 3:
-        print("usage: %s PCAP EXPECT.jsonl" % argv[0], file=sys.stderr)
+        print("usage: %s PCAP EXPECT.jsonl | --any PCAP" % argv[0], file=sys.stderr)
         return 2
     if shutil.which("tshark") is None:
         print("tshark_check: ERROR: tshark not found in PATH (apt-get install tshark)")
         return 2
+    if argv[1] == "--any":
+        return main_any(argv[2])
     pcap, expfile = argv[1], argv[2]
     try:
         raws = read_pcap(pcap)

@@ -58,11 +58,16 @@ def v1_case(t, group, src="fe80::1", dst=None, **kw):
         {"src": src, "dst": dst, "icmp_type": t, "group": group}
 
 
-def write_case(d, name, frames):
+def eth(pkt, dmac=None, smac=b"\x02\0\0\0\0\x01", ethertype=0x86DD):
+    """An Ethernet frame around an IPv6 packet (33:33 MAC of its destination)."""
+    return (dmac or b"\x33\x33" + pkt[36:40]) + smac + struct.pack("!H", ethertype) + pkt
+
+
+def write_case(d, name, frames, linktype=101):
     """frames: list of (packet bytes, expectation dict or None = no line)."""
     pcap, jsonl = os.path.join(d, name + ".pcap"), os.path.join(d, name + ".jsonl")
     with open(pcap, "wb") as f:
-        f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 101))
+        f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, linktype))
         for i, (p, _) in enumerate(frames):
             f.write(struct.pack("<IIII", i, 0, len(p), len(p)) + p)
     with open(jsonl, "w") as f:
@@ -123,6 +128,50 @@ def run(pcap, jsonl, env=None):
     return r.returncode, r.stdout
 
 
+def run_any(pcap):
+    r = subprocess.run([sys.executable, CHECKER, "--any", pcap], capture_output=True, text=True)
+    return r.returncode, r.stdout
+
+
+# --any (no expectation file): what a listener may send, on Ethernet as
+# captured in the end-to-end tests, and as raw IPv6.
+ANY_GOOD = [GOOD[0][0], GOOD[1][0], GOOD[2][0], GOOD[3][0], GOOD[4][0]]
+UDP = struct.pack("!IHBB", 6 << 28, 8, 17, 1) + A("fe80::1") + A("ff02::16") + b"\0" * 8
+ANY_BROKEN = [
+    ("v2 report to ff02::1", ipv6("fe80::1", "ff02::1", mldv2([ONE]))),
+    ("v1 report not to its group", v1_case(131, "ff3e::1", dst="ff02::16")[0]),
+    ("Done to its group", v1_case(132, "ff3e::1", dst="ff3e::1")[0]),
+    ("a query (type 130)", ipv6("fe80::1", "ff02::1", struct.pack("!BBHHH", 130, 0, 0, 1000, 0)
+                                 + bytes(16) + bytes(4))),
+    ("global source address", v2_case([ONE], src="2001:db8::1")[0]),
+    ("record type 7", ipv6("fe80::1", "ff02::16", mldv2([dict(ONE, type=7)]))),
+    ("bad checksum", v2_case([ONE], ck_xor=0x0101)[0]),
+    ("hop limit 255", v2_case([ONE], hlim=255)[0]),
+    ("no router alert", v2_case([ONE], hbh=HBH_NO_RA)[0]),
+    ("truncated record", ipv6("fe80::1", "ff02::16", mldv2([ONE])[:-16])),
+    ("not ICMPv6", UDP),
+]
+
+
+def any_cases(verdict, d):
+    for lt, wrap, what in ((1, eth, "ethernet"), (101, lambda p: p, "raw")):
+        good = [(wrap(p), None) for p in ANY_GOOD]
+        rc, out = run_any(write_case(d, "any-good-%s" % what, good, lt)[0])
+        verdict(rc == 0 and out.strip().endswith("tshark: %d passed, 0 failed" % len(good)),
+                "--any: good %s frames pass" % what, out)
+    broken = [(n, eth(p)) for n, p in ANY_BROKEN]
+    broken.append(("ethernet MAC not 33:33+group", eth(GOOD[0][0], dmac=b"\x33\x33\0\0\0\x01")))
+    broken.append(("ethernet not IPv6", eth(GOOD[0][0], ethertype=0x0800)))
+    for i, (name, frame) in enumerate(broken):
+        frames = [(eth(GOOD[0][0]), None), (eth(GOOD[3][0]), None), (frame, None)]
+        rc, out = run_any(write_case(d, "any-bad%d" % i, frames, 1)[0])
+        verdict(rc == 1 and "frame 3: FAIL" in out
+                and out.strip().endswith("tshark: 2 passed, 1 failed"),
+                "--any detects: %s -> %s" % (name, (out.strip().splitlines() or [""])[0][:150]), out)
+    rc, out = run_any(write_case(d, "any-empty", [], 1)[0])
+    verdict(rc == 1, "--any: empty pcap fails", out)
+
+
 def main():
     passed = failed = 0
 
@@ -148,6 +197,7 @@ def main():
         # An empty capture must not count as success.
         rc, out = run(*write_case(d, "empty", []))
         verdict(rc == 1, "empty pcap fails", out)
+        any_cases(verdict, d)
         rc, out = run(*write_case(d, "notshark", GOOD), env=dict(os.environ, PATH=d))
         verdict(rc == 2 and "tshark not found" in out, "no tshark in PATH -> exit 2", out)
     print("%d passed, %d failed" % (passed, failed))

@@ -53,6 +53,7 @@ struct agent {
 	int have_cfg;
 
 	int epfd, tfd, sigfd, ctlfd, nlfd, txfd;
+	int pktfd;            /* AF_PACKET transmit of reports from :: (RFC 3590) */
 	uint64_t armed;       /* deadline the timerfd is armed for */
 	int stop;
 	int started;          /* startup done: links appearing later replay the config */

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "mld_srcset.h"
 #include "mldagent_abi.h"
 
 /* ---------------- configuration ---------------- */
@@ -92,6 +93,310 @@ static void link_tunables(const struct cfg *c, const char *name, struct mld_tuna
 	t->gsr_delay_ms = 0; /* XDP throttles; see mldagent.c */
 }
 
+/*
+ * Dry run of a diff. The engine checks its limits per operation, and a
+ * refused operation changes nothing; but a diff refused half-way has
+ * already changed memberships whose reports are queued, and rolling them
+ * back puts the change and its reversal on the wire (RFC 3810 §6.1: every
+ * source that changed is reported, even if it changed back), so the network
+ * sees a flap for a file that was "refused, state unchanged". So the diff
+ * is first played on a model of each affected group, in the order it will
+ * be applied, with the engine's own rules (do_op): a listener's sources
+ * within max-sources-per-listener; the groups held after the diff within
+ * max-groups (groups only sending their leave do not count); a filter
+ * that is not a leave may not grow the merged filter (RFC 3810 §4.2)
+ * beyond max-sources-per-group. Only an allocation failure can still need
+ * the rollback.
+ */
+struct sim_member {
+	const char *name;
+	enum mld_fmode mode; /* 0: not a member (left) */
+	size_t nsrc;
+	struct in6_addr *srcs; /* own copy */
+};
+
+struct sim_group {
+	struct sim_member *m;
+	size_t n, cap;
+	int oom;
+};
+
+static int sim_add_member(struct sim_group *sg, const char *name, enum mld_fmode mode,
+			  const struct in6_addr *srcs, size_t nsrc)
+{
+	struct sim_member *x;
+
+	if (sg->n == sg->cap) {
+		size_t ncap = sg->cap ? sg->cap * 2 : 8;
+		struct sim_member *p = realloc(sg->m, ncap * sizeof(*p));
+
+		if (!p)
+			return -1;
+		sg->m = p;
+		sg->cap = ncap;
+	}
+	x = &sg->m[sg->n];
+	x->name = name;
+	x->mode = mode;
+	x->nsrc = nsrc;
+	x->srcs = NULL;
+	if (nsrc) {
+		x->srcs = malloc(nsrc * sizeof(*srcs));
+		if (!x->srcs)
+			return -1;
+		memcpy(x->srcs, srcs, nsrc * sizeof(*srcs));
+	}
+	sg->n++;
+	return 0;
+}
+
+static int sim_collect(void *ctx, const struct mld_listener_info *li)
+{
+	struct sim_group *sg = ctx;
+	char *name = strdup(li->name); /* the engine's is valid until its next call */
+
+	if (!name || sim_add_member(sg, name, li->mode, li->srcs, li->nsrc) < 0) {
+		free(name);
+		sg->oom = 1;
+		return 1;
+	}
+	return 0;
+}
+
+/* The first engine_members names were strdup'ed; the others are the ops'. */
+static void sim_free(struct sim_group *sg, size_t engine_members)
+{
+	size_t i;
+
+	for (i = 0; i < sg->n; i++) {
+		free(sg->m[i].srcs);
+		if (i < engine_members)
+			free((char *)sg->m[i].name);
+	}
+	free(sg->m);
+	memset(sg, 0, sizeof(*sg));
+}
+
+/* Merged source count (RFC 3810 §4.2, as the engine's merge_filter):
+ * EXCLUDE if any member excludes, ∩(EXCLUDE lists) − ∪(INCLUDE lists),
+ * else ∪(INCLUDE lists). Returns (size_t)-1 on allocation failure. */
+static size_t sim_merged(const struct sim_group *sg)
+{
+	size_t total = 1, i, exn = 0, inn = 0, r;
+	struct in6_addr *ex, *in, *t;
+	int any_ex = 0;
+
+	for (i = 0; i < sg->n; i++)
+		total += sg->m[i].nsrc;
+	ex = malloc(total * sizeof(*ex));
+	in = malloc(total * sizeof(*in));
+	t = malloc(total * sizeof(*t));
+	if (!ex || !in || !t) {
+		free(ex), free(in), free(t);
+		return (size_t)-1;
+	}
+	for (i = 0; i < sg->n; i++) {
+		const struct sim_member *x = &sg->m[i];
+
+		if (x->mode == MLD_FMODE_EXCLUDE) {
+			if (!any_ex) {
+				if (x->nsrc)
+					memcpy(ex, x->srcs, x->nsrc * sizeof(*ex));
+				exn = x->nsrc;
+				any_ex = 1;
+			} else {
+				exn = srcset_inter(ex, exn, x->srcs, x->nsrc, t);
+				memcpy(ex, t, exn * sizeof(*t));
+			}
+		} else if (x->mode == MLD_FMODE_INCLUDE) {
+			inn = srcset_union(in, inn, x->srcs, x->nsrc, t);
+			memcpy(in, t, inn * sizeof(*t));
+		}
+	}
+	r = any_ex ? srcset_minus(ex, exn, in, inn, t) : inn;
+	free(ex), free(in), free(t);
+	return r;
+}
+
+static const struct in6_addr *op_group(const struct op *op)
+{
+	return op->new_g ? &op->new_g->group : &op->old_g->group;
+}
+
+static int same_group(const struct op *x, const struct op *y)
+{
+	return !strcmp(x->link, y->link) && !memcmp(op_group(x), op_group(y), sizeof(struct in6_addr));
+}
+
+static const struct op *sort_ops; /* qsort has no context argument */
+
+/* Groups the ops by (link, group), each group's in the diff's own order. */
+static int cmp_op_index(const void *pa, const void *pb)
+{
+	size_t ia = *(const size_t *)pa, ib = *(const size_t *)pb;
+	const struct op *x = &sort_ops[ia], *y = &sort_ops[ib];
+	int c = strcmp(x->link, y->link);
+
+	if (!c)
+		c = memcmp(op_group(x), op_group(y), sizeof(struct in6_addr));
+	return c ? c : ia < ib ? -1 : ia > ib;
+}
+
+static int op_refused(const struct op *op, char *err, size_t errlen, const char *why)
+{
+	const struct cfg_group *g = op->new_g ? op->new_g : op->old_g;
+	char b[INET6_ADDRSTRLEN];
+
+	snprintf(err, errlen, "line %d: listener '%s' group %s on %s: %s", g->line, op->listener,
+		 inet_ntop(AF_INET6, &g->group, b, sizeof(b)), op->link, why);
+	return -1;
+}
+
+/* Plays one (link, group)'s ops ops->v[idx[i..j-1]] on a model of the
+ * group; new_slots counts the groups this diff creates on the link and
+ * freed_slots those it empties. */
+static int dry_run_group(struct agent *a, struct agent_link *l, const struct mld_tunables *t,
+			 const struct oplist *ops, const size_t *idx, size_t i, size_t j,
+			 uint32_t *new_slots, uint32_t *freed_slots, char *err, size_t errlen)
+{
+	const struct in6_addr *group = op_group(&ops->v[idx[i]]);
+	struct sim_group sg = {0};
+	struct mld_group_info gi;
+	size_t engine_members, cur_n = 0, k, m, gn;
+	int exists, rc = 0, created = 0;
+
+	/* A group only sending its leave holds no slot: re-joining takes one. */
+	exists = mld_group_info(a->e, l->ifindex, group, &gi) == MLD_OK &&
+		 gi.state != MLD_LEAVING_MEMBER;
+	if (exists) {
+		cur_n = gi.nsrc;
+		mld_group_listeners(a->e, l->ifindex, group, sim_collect, &sg);
+	}
+	engine_members = sg.n;
+	if (sg.oom)
+		goto oom;
+	for (k = i; k < j; k++) {
+		const struct op *o = &ops->v[idx[k]];
+		const struct cfg_group *ng = o->kind == CFG_REMOVE ? NULL : o->new_g;
+		struct sim_member *x = NULL;
+
+		for (m = 0; m < sg.n; m++)
+			if (!strcmp(sg.m[m].name, o->listener))
+				x = &sg.m[m];
+		if (x) { /* replaced below, or left */
+			free(x->srcs);
+			x->srcs = NULL;
+			x->mode = 0;
+			x->nsrc = 0;
+		}
+		if (!ng) { /* a leave is never refused */
+			if ((cur_n = sim_merged(&sg)) == (size_t)-1)
+				goto oom;
+			continue;
+		}
+		if (ng->nsrc > t->max_srcs_per_listener) {
+			rc = op_refused(o, err, errlen, mld_strerror(MLD_E_LIMIT_SRCS_LISTENER));
+			break;
+		}
+		if (!exists) {
+			(*new_slots)++;
+			exists = 1;
+			created = 1;
+		}
+		if (!x) {
+			if (sim_add_member(&sg, o->listener, 0, NULL, 0) < 0)
+				goto oom;
+			x = &sg.m[sg.n - 1];
+		}
+		if (ng->nsrc) {
+			x->srcs = malloc(ng->nsrc * sizeof(*x->srcs));
+			if (!x->srcs)
+				goto oom;
+			memcpy(x->srcs, ng->srcs, ng->nsrc * sizeof(*x->srcs));
+		}
+		x->mode = ng->mode;
+		x->nsrc = ng->nsrc;
+		if ((gn = sim_merged(&sg)) == (size_t)-1)
+			goto oom;
+		/* The engine refuses an addition that grows the merged filter
+		 * beyond the limit (a shrinking one passes). */
+		if (gn > t->max_srcs_per_group && gn > cur_n) {
+			rc = op_refused(o, err, errlen, mld_strerror(MLD_E_LIMIT_SRCS_GROUP));
+			break;
+		}
+		cur_n = gn;
+	}
+	/* A held group this diff empties goes LEAVING and frees its slot. */
+	if (!rc && !created && engine_members) {
+		for (m = 0; m < sg.n && !sg.m[m].mode; m++)
+			;
+		if (m == sg.n)
+			(*freed_slots)++;
+	}
+	sim_free(&sg, engine_members);
+	return rc;
+oom:
+	sim_free(&sg, engine_members);
+	snprintf(err, errlen, "out of memory");
+	return -1;
+}
+
+static int diff_dry_run(struct agent *a, const struct cfg *neu, const struct oplist *ops,
+			char *err, size_t errlen)
+{
+	uint32_t new_slots[AGENT_MAX_LINKS] = {0}, freed[AGENT_MAX_LINKS] = {0};
+	size_t *idx, i, j;
+	int rc = 0, k;
+
+	if (!ops->n)
+		return 0;
+	idx = malloc(ops->n * sizeof(*idx));
+	if (!idx) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	for (i = 0; i < ops->n; i++)
+		idx[i] = i;
+	sort_ops = ops->v;
+	qsort(idx, ops->n, sizeof(*idx), cmp_op_index);
+	for (i = 0; i < ops->n && !rc; i = j) {
+		struct agent_link *l = agent_link_by_name(a, ops->v[idx[i]].link);
+		struct mld_tunables t;
+
+		for (j = i + 1; j < ops->n && same_group(&ops->v[idx[i]], &ops->v[idx[j]]); j++)
+			;
+		if (!l || !l->in_engine)
+			continue; /* applied when the link appears */
+		link_tunables(neu, l->name, &t);
+		rc = dry_run_group(a, l, &t, ops, idx, i, j, &new_slots[l - a->links],
+				   &freed[l - a->links], err, errlen);
+	}
+	free(idx);
+	/* max-groups, as the engine counts it: groups only sending their leave
+	 * do not count, and the diff's removals are applied before its
+	 * additions (cfg_diff's order), so the slots they free are usable. */
+	for (k = 0; !rc && k < a->nlinks; k++) {
+		struct agent_link *l = &a->links[k];
+		struct mld_link_info li;
+		struct mld_tunables t;
+		uint32_t held;
+
+		if (!new_slots[k] || !l->in_engine || mld_link_info(a->e, l->ifindex, &li))
+			continue;
+		link_tunables(neu, l->name, &t);
+		held = li.groups - li.groups_leaving - freed[k];
+		if (held + new_slots[k] > t.max_groups) {
+			snprintf(err, errlen,
+				 "link %s: %s: %u groups held after the removals, the new "
+				 "configuration adds %u (max-groups %u)",
+				 l->name, mld_strerror(MLD_E_LIMIT_GROUPS), held, new_slots[k],
+				 t.max_groups);
+			rc = -1;
+		}
+	}
+	return rc;
+}
+
 int cfg_install(struct agent *a, struct cfg *neu, char *err, size_t errlen)
 {
 	static const struct cfg empty;
@@ -120,6 +425,17 @@ int cfg_install(struct agent *a, struct cfg *neu, char *err, size_t errlen)
 			goto refuse;
 		}
 	}
+	cfg_diff(old, neu, collect_op, &ops);
+	if (ops.oom) {
+		snprintf(err, errlen, "out of memory");
+		free(ops.v);
+		goto refuse;
+	}
+	/* Refuse what the engine would refuse before anything is applied. */
+	if (diff_dry_run(a, neu, &ops, err, errlen) < 0) {
+		free(ops.v);
+		goto refuse;
+	}
 	/* Tunables first, remembering the old ones for a rollback. */
 	for (k = 0; k < a->nlinks; k++) {
 		struct agent_link *l = &a->links[k];
@@ -137,15 +453,11 @@ int cfg_install(struct agent *a, struct cfg *neu, char *err, size_t errlen)
 			while (k-- > 0)
 				if (a->links[k].in_engine)
 					mld_link_set_tunables(a->e, a->links[k].ifindex, &saved[k]);
+			free(ops.v);
 			goto refuse;
 		}
 	}
-	cfg_diff(old, neu, collect_op, &ops);
-	if (ops.oom) {
-		snprintf(err, errlen, "out of memory");
-		rc = -1;
-	}
-	for (i = 0; !ops.oom && i < ops.n; i++) {
+	for (i = 0; i < ops.n; i++) {
 		rc = op_apply(a, &ops.v[i], 0);
 		if (rc != MLD_OK) {
 			const struct cfg_group *g = ops.v[i].new_g ? ops.v[i].new_g : ops.v[i].old_g;

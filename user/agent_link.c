@@ -7,6 +7,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <linux/if_ether.h>
 #include <linux/if_packet.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
@@ -40,16 +41,54 @@ int link_tx_open(struct agent *a, char *err, size_t errlen)
 		snprintf(err, errlen, "IPV6_MULTICAST_LOOP: %s", strerror(errno));
 		return -1;
 	}
+	/* Protocol 0: transmit only, it receives nothing. */
+	a->pktfd = socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (a->pktfd < 0) {
+		snprintf(err, errlen, "packet socket: %s (needs CAP_NET_RAW)", strerror(errno));
+		return -1;
+	}
 	return 0;
+}
+
+static int is_unspecified(const uint8_t *a)
+{
+	static const uint8_t zero[16];
+
+	return !memcmp(a, zero, 16);
+}
+
+/* A report from :: (RFC 3590: no usable link-local address yet, or none at
+ * all) cannot go through the raw IPv6 socket: for the route lookup the
+ * kernel selects a source address for the flow first, even with
+ * IPV6_HDRINCL, and fails with EADDRNOTAVAIL while the interface has no
+ * usable one — exactly when :: is needed. Those packets go out of a packet
+ * socket instead; the device adds its link-layer header towards the
+ * multicast MAC of the destination (RFC 2464 §7: 33:33 + its low 32 bits). */
+static ssize_t tx_unspecified(struct agent *a, uint32_t ifindex, const uint8_t *pkt, size_t len)
+{
+	struct sockaddr_ll ll = {
+		.sll_family = AF_PACKET,
+		.sll_protocol = htons(ETH_P_IPV6),
+		.sll_ifindex = (int)ifindex,
+		.sll_halen = 6,
+		.sll_addr = {0x33, 0x33, pkt[36], pkt[37], pkt[38], pkt[39]},
+	};
+
+	return sendto(a->pktfd, pkt, len, 0, (struct sockaddr *)&ll, sizeof(ll));
 }
 
 void link_tx(void *ctx, uint32_t ifindex, const uint8_t *pkt, size_t len)
 {
 	struct agent *a = ctx;
 	struct sockaddr_in6 to = {.sin6_family = AF_INET6, .sin6_scope_id = ifindex};
+	ssize_t rc;
 
 	memcpy(&to.sin6_addr, pkt + 24, 16);
-	if (sendto(a->txfd, pkt, len, 0, (struct sockaddr *)&to, sizeof(to)) < 0) {
+	if (len >= 40 && is_unspecified(pkt + 8))
+		rc = tx_unspecified(a, ifindex, pkt, len);
+	else
+		rc = sendto(a->txfd, pkt, len, 0, (struct sockaddr *)&to, sizeof(to));
+	if (rc < 0) {
 		a->tx_errors++;
 		if (a->verbose || a->tx_errors < 10)
 			agent_log("send on ifindex %u: %s", ifindex, strerror(errno));

@@ -164,6 +164,8 @@ static void release_members(struct mld_engine *e, struct group *g);
 static void group_delete(struct mld_engine *e, struct link *l, struct group *g)
 {
 	release_members(e, g);
+	if (g->state == MLD_LEAVING_MEMBER)
+		l->leaving--;
 	gq_forget(l, g);
 	if (cs_reportable(l, g))
 		l->cs_bytes -= record_bytes(g);
@@ -176,6 +178,11 @@ static void set_state(struct link *l, struct group *g, int st)
 {
 	int was = cs_reportable(l, g);
 
+	/* Groups only sending their leave do not count against max-groups. */
+	if (g->state == MLD_LEAVING_MEMBER && st != MLD_LEAVING_MEMBER)
+		l->leaving--;
+	else if (g->state != MLD_LEAVING_MEMBER && st == MLD_LEAVING_MEMBER)
+		l->leaving++;
 	g->state = (uint8_t)st;
 	if (was && !cs_reportable(l, g))
 		l->cs_bytes -= record_bytes(g);
@@ -806,8 +813,9 @@ static int do_op(struct mld_engine *e, uint32_t ifindex, const char *listener,
 	if (ln > l->tun.max_srcs_per_listener)
 		goto fail;
 	rc = MLD_E_LIMIT_GROUPS;
-	if (!g && l->count >= l->tun.max_groups)
-		goto fail;
+	if ((!g || (g->state == MLD_LEAVING_MEMBER && lmode)) &&
+	    l->count - l->leaving >= l->tun.max_groups)
+		goto fail; /* a leaving group re-joined takes a slot again */
 
 	/* The group's merged filter after the operation. */
 	if (g) {
@@ -1875,7 +1883,7 @@ int mld_link_set_tunables(struct mld_engine *e, uint32_t ifindex, const struct m
 		return MLD_E_NOLINK;
 	if (mld_tunables_check(t, &why))
 		return MLD_E_INVAL;
-	if (t->max_groups < l->count)
+	if (t->max_groups < l->count - l->leaving)
 		return MLD_E_LIMIT_GROUPS;
 	l->tun = *t;
 	if (t->force_version == 1) {

@@ -191,7 +191,8 @@ struct mld_link_info {
 	uint64_t gq_due;          /* pending general-query response, 0 = none */
 	int gq_active;            /* a paced general-query response is being sent */
 	uint32_t learned_rv, learned_qi_ms, learned_qri_ms;
-	uint32_t groups;
+	uint32_t groups;          /* in the table, including those leaving */
+	uint32_t groups_leaving;  /* only sending their leave; not counted by max-groups */
 	struct mld_tunables tun;
 };
 int mld_link_info(const struct mld_engine *e, uint32_t ifindex, struct mld_link_info *out);

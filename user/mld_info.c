@@ -67,6 +67,7 @@ static void fill_link(const struct link *l, struct mld_link_info *o)
 	o->learned_qi_ms = l->l_qi_ms;
 	o->learned_qri_ms = l->l_qri_ms;
 	o->groups = l->count;
+	o->groups_leaving = l->leaving;
 	o->tun = l->tun;
 }
 

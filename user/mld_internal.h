@@ -82,6 +82,7 @@ struct link {
 	/* Groups: slab (stable indices), hash index, deadline heap. */
 	struct group *g;
 	uint32_t gcap, ghigh, gfree, count;
+	uint32_t leaving;  /* groups in LEAVING (not counted against max-groups) */
 	uint32_t *hidx;  /* open addressing, slot = index + 1, 0 = empty */
 	uint32_t hcap;
 	struct heap_ent *heap;

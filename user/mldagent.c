@@ -256,12 +256,12 @@ int main(int argc, char **argv)
 	struct mld_tunables tun;
 	char err[1024];
 	sigset_t mask;
-	int c, i;
+	int c, i, exit_code = 0;
 
 	a->xdp_mode = XDP_MODE_AUTO;
 	snprintf(a->pin_dir, sizeof(a->pin_dir), "%s", AGENT_DEFAULT_PIN_DIR);
 	snprintf(a->sock_path, sizeof(a->sock_path), "%s", AGENT_DEFAULT_SOCKET);
-	a->lock_fd = a->epfd = a->tfd = a->sigfd = a->ctlfd = a->nlfd = a->txfd = -1;
+	a->lock_fd = a->epfd = a->tfd = a->sigfd = a->ctlfd = a->nlfd = a->txfd = a->pktfd = -1;
 	while ((c = getopt_long(argc, argv, "i:c:S:vh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'i':
@@ -362,6 +362,7 @@ int main(int argc, char **argv)
 		if (bpf_attach_link(a, l, err, sizeof(err)) < 0) {
 			fprintf(stderr, "mldagent: %s: %s\n", l->name, err);
 			a->stop = 1;
+			exit_code = 1;
 			break;
 		}
 	}
@@ -374,6 +375,7 @@ int main(int argc, char **argv)
 		if (cfg_install(a, &first, err, sizeof(err)) < 0) {
 			fprintf(stderr, "mldagent: %s\n", err);
 			a->stop = 1;
+			exit_code = 1;
 		}
 	}
 
@@ -433,5 +435,7 @@ int main(int argc, char **argv)
 	if (a->have_cfg)
 		cfg_free(&a->cfg);
 	agent_log("stopped");
-	return 0;
+	/* A start that could not attach or apply its configuration is a
+	 * failure for whoever started us (systemd, a DaemonSet), not a stop. */
+	return exit_code;
 }

@@ -29,22 +29,19 @@ lab_up() {
 	mountpoint -q "$LAB_BPF" || mount -t bpf bpf "$LAB_BPF"
 	ip netns add "$LAB_Q"
 	ip netns add "$LAB_H"
-	ip link add vq0 netns "$LAB_Q" type veth peer name mld0 netns "$LAB_H"
 	qx ip link add br0 type bridge mcast_snooping 1 mcast_querier 1 \
 		mcast_mld_version "$MLD_VERSION" mcast_query_interval 500 \
 		mcast_query_response_interval 100 mcast_last_member_interval 100 \
 		mcast_last_member_count 2 mcast_startup_query_interval 100 \
 		mcast_startup_query_count 2 mcast_membership_interval 1100 \
 		mcast_querier_interval 1100 mcast_stats_enabled 1
-	qx ip link set vq0 master br0
 	# No DAD on the querier: a bridge that sends its first query before its
 	# link-local address is usable stops querying (no IPv6 source).
 	qx sysctl -qw net.ipv6.conf.br0.accept_dad=0
 	qx ip link set lo up
-	qx ip link set vq0 up
 	qx ip link set br0 up
 	hx ip link set lo up
-	hx ip link set mld0 up
+	lab_veth
 	# Link-local addresses: wait for DAD so the querier has a source.
 	for _ in $(seq 50); do
 		qx ip -6 addr show dev br0 scope link | grep -q "inet6" &&
@@ -55,6 +52,18 @@ lab_up() {
 	# (Re)start the querier now that it has an address: queries begin at once.
 	qx ip link set br0 type bridge mcast_querier 0
 	qx ip link set br0 type bridge mcast_querier 1
+}
+
+# lab_veth [noup]: creates the veth pair vq0 (bridge port) <-> mld0 (host),
+# deleting an old one first, and brings both ends up, or with "noup" leaves
+# mld0 down (so a capture on vq0 can start before the host speaks). Called
+# again, it re-creates mld0 under a new ifindex and a new MAC address.
+lab_veth() {
+	qx ip link del vq0 2>/dev/null || true
+	ip link add vq0 netns "$LAB_Q" type veth peer name mld0 netns "$LAB_H"
+	qx ip link set vq0 master br0
+	qx ip link set vq0 up
+	[ "${1:-}" = noup ] || hx ip link set mld0 up
 }
 
 lab_down() {
