@@ -23,7 +23,7 @@ TEST_SRC := $(wildcard tests/*.c)
 TEST_OBJ := $(TEST_SRC:tests/%.c=$(B)/san/t_%.o)
 
 # Debian packages the build, the tests and the demo need.
-DEB_PKGS := gcc make libc6-dev clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev \
+DEB_PKGS := gcc make libc6-dev clang clang-format llvm libbpf-dev bpftool libelf-dev zlib1g-dev \
 	libxdp-dev xdp-tools libyaml-dev iproute2 tshark python3 python3-scapy netsniff-ng
 
 # The daemon and its control client.
@@ -35,7 +35,7 @@ include bpf/bpf.mk
 # End-to-end tests in network namespaces (E2E_CMD, target e2e).
 -include tests/e2e/e2e.mk
 
-.PHONY: all check bench clean deps demo fuzz
+.PHONY: all check bench clean deps demo fuzz format
 all: $(B)/libmldengine.a $(B)/mldagent $(B)/mldctl
 
 $(B)/d_%.o: user/%.c $(ENGINE_HDR) $(B)/mldagent.skel.h | $(B)
@@ -97,6 +97,10 @@ fuzz: $(B)/fuzz-input
 	mkdir -p $(B)/fuzz-corpus
 	cd $(B) && ./fuzz-input -max_total_time=$(FUZZ_SECONDS) -dict=../tests/fuzz/mld.dict \
 		-max_len=4096 -print_final_stats=1 fuzz-corpus fuzz-seeds
+
+# Style: .clang-format; `make check` fails on any drift.
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
 
 clean:
 	rm -rf $(B)

@@ -160,18 +160,19 @@ struct {
  * cache and the member filter's key. Internal: not pinned, not in the
  * ABI. */
 #define CHUNK 256
-#define SPILL_OFF (17 * CHUNK) /* first msg[] offset past the last chunk that
-				* (partly) lands in msg[] (MLD_EV_MAX_MSG) */
+#define SPILL_OFF                                                                                  \
+	(17 * CHUNK) /* first msg[] offset past the last chunk that                                \
+	              * (partly) lands in msg[] (MLD_EV_MAX_MSG) */
 struct mld_scratch {
 	struct mld_event ev;
 	__u8 spill[SPILL_OFF + CHUNK - MLD_EV_MAX_MSG];
-	__u64 clk_ns;  /* the coarse clock ... */
+	__u64 clk_ns;   /* the coarse clock ... */
 	__u32 clk_tick; /* ... as read in this jiffy (see mld_now) */
 	__u32 clk_pad;
 	struct mld_group_key key; /* the member filter's key: here, not on the
-				   * stack (the deepest call chain's stack
-				   * must stay within the verifier's 512
-				   * bytes: 416 now) */
+	                           * stack (the deepest call chain's stack
+	                           * must stay within the verifier's 512
+	                           * bytes: 416 now) */
 };
 _Static_assert(16 * CHUNK < MLD_EV_MAX_MSG && MLD_EV_MAX_MSG <= SPILL_OFF, "chunk layout");
 
@@ -190,18 +191,17 @@ struct vlan_tag {
 /* The hop-by-hop header every MLD implementation sends (RFC 3810 §5,
  * Linux, BSD, Cisco): next header (any), length 0, Router Alert 0 (MLD),
  * PadN of 0 bytes. Bytes 1..7 as a native u64 with byte 0 masked off. */
-#define HBH_BYTES(b1, b2, b3, b4, b5, b6, b7)                                              \
-	((__u64)(b1) << 8 | (__u64)(b2) << 16 | (__u64)(b3) << 24 | (__u64)(b4) << 32 |     \
+#define HBH_BYTES(b1, b2, b3, b4, b5, b6, b7)                                                      \
+	((__u64)(b1) << 8 | (__u64)(b2) << 16 | (__u64)(b3) << 24 | (__u64)(b4) << 32 |            \
 	 (__u64)(b5) << 40 | (__u64)(b6) << 48 | (__u64)(b7) << 56)
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 #define HBH_RA_MASK 0xffffffffffffff00ull
-#define HBH_RA_PADN                                                                        \
-	HBH_BYTES(0, IPV6_OPT_ROUTER_ALERT, 2, 0, IPV6_RA_VALUE_MLD, IPV6_OPT_PADN, 0)
+#define HBH_RA_PADN HBH_BYTES(0, IPV6_OPT_ROUTER_ALERT, 2, 0, IPV6_RA_VALUE_MLD, IPV6_OPT_PADN, 0)
 #else
 #define HBH_RA_MASK 0x00ffffffffffffffull
-#define HBH_RA_PADN                                                                        \
-	(__u64)__builtin_bswap64(                                                          \
-		HBH_BYTES(0, IPV6_OPT_ROUTER_ALERT, 2, 0, IPV6_RA_VALUE_MLD, IPV6_OPT_PADN, 0))
+#define HBH_RA_PADN                                                                                \
+	(__u64) __builtin_bswap64(                                                                 \
+	    HBH_BYTES(0, IPV6_OPT_ROUTER_ALERT, 2, 0, IPV6_RA_VALUE_MLD, IPV6_OPT_PADN, 0))
 #endif
 
 /* Stops clang from folding a value's known range into later checks, so the
@@ -472,8 +472,8 @@ static __always_inline int is_all_nodes(const __u8 *a)
  */
 
 /* The set of (ifindex, group at grp), NULL if none (cannot happen). */
-static __always_inline struct mld_throttle_set *gs_set(const struct mld_config *cfg,
-							__u32 ifindex, const __u8 *grp)
+static __always_inline struct mld_throttle_set *gs_set(const struct mld_config *cfg, __u32 ifindex,
+                                                       const __u8 *grp)
 {
 	const __u32 *g = (const __u32 *)grp;
 	__u32 set = mld_throttle_set(cfg->throttle_key, ifindex, g[0], g[1], g[2], g[3]);
@@ -482,14 +482,14 @@ static __always_inline struct mld_throttle_set *gs_set(const struct mld_config *
 }
 
 static __always_inline int gs_match(const struct mld_throttle_val *t, __u32 ifindex,
-				    const __u8 *grp)
+                                    const __u8 *grp)
 {
 	return t->ifindex == ifindex && eq16(t->group, grp);
 }
 
 /* The bucket of (ifindex, group) in its set s, or NULL. */
-static __always_inline struct mld_throttle_val *gs_find(struct mld_throttle_set *s,
-							 __u32 ifindex, const __u8 *grp)
+static __always_inline struct mld_throttle_val *gs_find(struct mld_throttle_set *s, __u32 ifindex,
+                                                        const __u8 *grp)
 {
 #pragma unroll
 	for (int w = 0; w < MLD_THROTTLE_WAYS; w++)
@@ -500,7 +500,7 @@ static __always_inline struct mld_throttle_val *gs_find(struct mld_throttle_set 
 
 /* The tokens of bucket t at now (refilled), and its time for them. */
 static __always_inline __u32 gs_refill(const struct mld_throttle_val *t, __u32 burst, __u64 delay,
-				       __u64 now, __u64 *last)
+                                       __u64 now, __u64 *last)
 {
 	__u32 tokens = t->tokens;
 	__u64 el;
@@ -531,7 +531,7 @@ static __always_inline __u32 gs_refill(const struct mld_throttle_val *t, __u32 b
  * above). Returns 1 if the query is throttled. *now is set to the clock.
  */
 static __always_inline int gs_take(const struct mld_config *cfg, __u32 ifindex, const __u8 *grp,
-				   __u64 *now, struct mld_scratch *sc)
+                                   __u64 *now, struct mld_scratch *sc)
 {
 	__u32 burst = cfg->gsr_burst ? cfg->gsr_burst : 2, tick = (__u32)bpf_jiffies64();
 	__u64 delay = cfg->gsr_delay_ns, last = 0;
@@ -662,8 +662,8 @@ static __always_inline void copy_small(__u8 *dst, const __u8 *p, const int n)
 
 /* The header of the event of the message at ic (copy bytes of len). */
 static __always_inline void ev_head(struct mld_event *ev, struct xdp_md *ctx,
-				    const struct mld_ipv6_hdr *ip, __u64 ts, __u32 copy, __u32 len,
-				    __u8 flags)
+                                    const struct mld_ipv6_hdr *ip, __u64 ts, __u32 copy, __u32 len,
+                                    __u8 flags)
 {
 	ev->ts_ns = ts;
 	ev->ifindex = ctx->ingress_ifindex;
@@ -675,9 +675,9 @@ static __always_inline void ev_head(struct mld_event *ev, struct xdp_md *ctx,
 	*(__u64 *)&ev->hop_limit = 1 | (__u64)flags << 8;
 }
 _Static_assert(offsetof(struct mld_event, hop_limit) % 8 == 0 &&
-		       offsetof(struct mld_event, flags) == offsetof(struct mld_event, hop_limit) + 1 &&
-		       offsetof(struct mld_event, msg) == offsetof(struct mld_event, hop_limit) + 8,
-	       "event layout");
+                   offsetof(struct mld_event, flags) == offsetof(struct mld_event, hop_limit) + 1 &&
+                   offsetof(struct mld_event, msg) == offsetof(struct mld_event, hop_limit) + 8,
+               "event layout");
 
 /*
  * The event of a message of n (a constant: 24 or 28) bytes, all in the
@@ -688,7 +688,7 @@ _Static_assert(offsetof(struct mld_event, hop_limit) % 8 == 0 &&
  * are a dozen). Larger messages take the staged path.
  */
 static __always_inline int ev_small(struct xdp_md *ctx, const struct mld_ipv6_hdr *ip,
-				    const __u8 *ic, const int n, __u64 ts, __u8 flags)
+                                    const __u8 *ic, const int n, __u64 ts, __u8 flags)
 {
 	struct mld_event *ev;
 
@@ -723,7 +723,7 @@ static __always_inline int gs_throttled(const struct mld_config *cfg)
  * to it.
  */
 static __always_inline int gs_peek(const struct mld_config *cfg, __u32 ifindex,
-				   const struct mld_ipv6_hdr *ip, const __u8 *grp)
+                                   const struct mld_ipv6_hdr *ip, const __u8 *grp)
 {
 	struct mld_throttle_set *s;
 	struct mld_throttle_val *t;
@@ -743,7 +743,7 @@ static __always_inline int gs_peek(const struct mld_config *cfg, __u32 ifindex,
  * Returns the verdict; counts its own exit.
  */
 static __always_inline int mld_msg_inl(struct xdp_md *ctx, __u32 ipoff, __u32 off, __u32 len,
-				       __u32 ra, const int peek)
+                                       __u32 ra, const int peek)
 {
 	void *data = (void *)(long)ctx->data;
 	void *end = (void *)(long)ctx->data_end;
@@ -857,8 +857,8 @@ static __always_inline int mld_msg_inl(struct xdp_md *ctx, __u32 ipoff, __u32 of
 	{
 		const __u32 *a = (const __u32 *)ip->saddr; /* saddr, daddr */
 		__u64 acc = ((__u64)sum + bpf_htonl(len) + bpf_htonl(IPV6_NEXTHDR_ICMPV6)) +
-			    (((__u64)a[0] + a[1]) + ((__u64)a[2] + a[3])) +
-			    (((__u64)a[4] + a[5]) + ((__u64)a[6] + a[7]));
+		            (((__u64)a[0] + a[1]) + ((__u64)a[2] + a[3])) +
+		            (((__u64)a[4] + a[5]) + ((__u64)a[6] + a[7]));
 
 		if (csum_fold48(acc) != 0xffff) {
 			c = MLD_C_BAD_CHECKSUM;
@@ -1195,7 +1195,7 @@ static __always_inline int mld_common(struct xdp_md *ctx)
 	ctr(MLD_C_PACKETS);
 #endif
 	return mld_msg_inl(ctx, ETH_HLEN, ETH_HLEN + sizeof(*ip) + 8,
-			   ip_end - (ETH_HLEN + sizeof(*ip) + 8), 1, 0);
+	                   ip_end - (ETH_HLEN + sizeof(*ip) + 8), 1, 0);
 }
 
 SEC("xdp.frags")
@@ -1218,10 +1218,10 @@ int mldagent_xdp(struct xdp_md *ctx)
 		return mld_slow(ctx);
 	proto = *(const __u16 *)(data + offsetof(struct ethhdr, h_proto));
 	if (__builtin_expect(proto == bpf_htons(ETH_P_IPV6), 1)) {
-		if (__builtin_expect(((const __u8 *)data)[ETH_HLEN + offsetof(struct mld_ipv6_hdr,
-									   nexthdr)] !=
-					     IPV6_NEXTHDR_HOP,
-				     1)) {
+		if (__builtin_expect(
+		        ((const __u8 *)data)[ETH_HLEN + offsetof(struct mld_ipv6_hdr, nexthdr)] !=
+		            IPV6_NEXTHDR_HOP,
+		        1)) {
 #if MLD_FAST_COUNT >= 2
 			ctr(MLD_C_NOT_ICMPV6);
 #endif

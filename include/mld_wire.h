@@ -13,61 +13,61 @@
 #include <linux/types.h>
 
 /* ICMPv6 message types (RFC 2710 §3, RFC 3810 §5). */
-#define MLD_ICMP_QUERY 130
+#define MLD_ICMP_QUERY     130
 #define MLD_ICMP_V1_REPORT 131
-#define MLD_ICMP_V1_DONE 132
+#define MLD_ICMP_V1_DONE   132
 #define MLD_ICMP_V2_REPORT 143
 
 /* Multicast address record types (RFC 3810 §5.2.12). */
-#define MLD_MODE_IS_INCLUDE 1
-#define MLD_MODE_IS_EXCLUDE 2
+#define MLD_MODE_IS_INCLUDE   1
+#define MLD_MODE_IS_EXCLUDE   2
 #define MLD_CHANGE_TO_INCLUDE 3
 #define MLD_CHANGE_TO_EXCLUDE 4
 #define MLD_ALLOW_NEW_SOURCES 5
 #define MLD_BLOCK_OLD_SOURCES 6
 
-#define IPV6_NEXTHDR_HOP 0
-#define IPV6_NEXTHDR_ROUTING 43
+#define IPV6_NEXTHDR_HOP      0
+#define IPV6_NEXTHDR_ROUTING  43
 #define IPV6_NEXTHDR_FRAGMENT 44
-#define IPV6_NEXTHDR_ICMPV6 58
-#define IPV6_NEXTHDR_NONE 59
-#define IPV6_NEXTHDR_DSTOPTS 60
+#define IPV6_NEXTHDR_ICMPV6   58
+#define IPV6_NEXTHDR_NONE     59
+#define IPV6_NEXTHDR_DSTOPTS  60
 
 /* Hop-by-hop option carrying Router Alert (RFC 2711); value 0 = MLD. */
-#define IPV6_OPT_PAD1 0
-#define IPV6_OPT_PADN 1
+#define IPV6_OPT_PAD1         0
+#define IPV6_OPT_PADN         1
 #define IPV6_OPT_ROUTER_ALERT 5
-#define IPV6_RA_VALUE_MLD 0
+#define IPV6_RA_VALUE_MLD     0
 
 /* Sizes. */
-#define MLD_IPV6_HDR_LEN 40
-#define MLD_HBH_LEN 8 /* next, len=0, RA(4), PadN(2) */
-#define MLD_V1_LEN 24 /* ICMPv6 MLDv1 query/report/done */
-#define MLD_V2_QUERY_MIN_LEN 28
+#define MLD_IPV6_HDR_LEN      40
+#define MLD_HBH_LEN           8  /* next, len=0, RA(4), PadN(2) */
+#define MLD_V1_LEN            24 /* ICMPv6 MLDv1 query/report/done */
+#define MLD_V2_QUERY_MIN_LEN  28
 #define MLD_V2_REPORT_HDR_LEN 8
 #define MLD_V2_RECORD_HDR_LEN 20
-#define MLD_ADDR_LEN 16
+#define MLD_ADDR_LEN          16
 /* IPv6 + hop-by-hop + ICMPv6 report header: what a report spends before its
  * first record (errata 17: the seed forgot to reserve this). */
 #define MLD_V2_REPORT_OVERHEAD (MLD_IPV6_HDR_LEN + MLD_HBH_LEN + MLD_V2_REPORT_HDR_LEN)
-#define MLD_IPV6_MIN_MTU 1280
+#define MLD_IPV6_MIN_MTU       1280
 /* Largest source count a query may carry and still fit a 64 KiB payload. */
 #define MLD_V2_QUERY_MAX_SOURCES 4094
 
 /* Byte offsets inside the ICMPv6 part of an MLD message. */
-#define MLD_OFF_TYPE 0
-#define MLD_OFF_CODE 1
-#define MLD_OFF_CSUM 2
-#define MLD_OFF_MRC 4       /* Maximum Response Code (query), 16 bits */
-#define MLD_OFF_GROUP 8     /* Multicast Address (query, v1 report/done) */
-#define MLD_OFF_SQRV 24     /* v2 query: Resv(4) S(1) QRV(3) */
-#define MLD_OFF_QQIC 25     /* v2 query: Querier's Query Interval Code */
-#define MLD_OFF_NSRC 26     /* v2 query: Number of Sources, 16 bits */
-#define MLD_OFF_QSRC 28     /* v2 query: first source address */
-#define MLD_OFF_NREC 6      /* v2 report: Nr of Mcast Address Records */
-#define MLD_OFF_RECORDS 8   /* v2 report: first record */
+#define MLD_OFF_TYPE    0
+#define MLD_OFF_CODE    1
+#define MLD_OFF_CSUM    2
+#define MLD_OFF_MRC     4  /* Maximum Response Code (query), 16 bits */
+#define MLD_OFF_GROUP   8  /* Multicast Address (query, v1 report/done) */
+#define MLD_OFF_SQRV    24 /* v2 query: Resv(4) S(1) QRV(3) */
+#define MLD_OFF_QQIC    25 /* v2 query: Querier's Query Interval Code */
+#define MLD_OFF_NSRC    26 /* v2 query: Number of Sources, 16 bits */
+#define MLD_OFF_QSRC    28 /* v2 query: first source address */
+#define MLD_OFF_NREC    6  /* v2 report: Nr of Mcast Address Records */
+#define MLD_OFF_RECORDS 8  /* v2 report: first record */
 
-#define MLD_QUERY_SFLAG 0x08 /* Suppress Router-Side Processing */
+#define MLD_QUERY_SFLAG    0x08 /* Suppress Router-Side Processing */
 #define MLD_QUERY_QRV_MASK 0x07
 
 struct mld_ipv6_hdr {

@@ -22,18 +22,18 @@
  * MLD_EVF_TRUNCATED and the daemon answers them as group-specific queries
  * (the seed's MLD_MAX_GS_SOURCES behaviour, a superset the router accepts). */
 #define MLD_EV_MAX_SOURCES 256
-#define MLD_EV_MAX_MSG (MLD_V2_QUERY_MIN_LEN + MLD_EV_MAX_SOURCES * MLD_ADDR_LEN)
+#define MLD_EV_MAX_MSG     (MLD_V2_QUERY_MIN_LEN + MLD_EV_MAX_SOURCES * MLD_ADDR_LEN)
 
 /* Map sizes. */
-#define MLD_MEMBERS_MAX (1u << 20)
+#define MLD_MEMBERS_MAX   (1u << 20)
 #define MLD_RINGBUF_BYTES (1u << 22)
 
 /* mld_throttle: an array of 2^14 sets of 4 buckets (65,536 buckets,
  * 2.5 MiB); array lookups are inlined: no helper call on the throttled
  * path. */
 #define MLD_THROTTLE_SET_BITS 14
-#define MLD_THROTTLE_WAYS 4
-#define MLD_THROTTLE_MAX (1u << MLD_THROTTLE_SET_BITS) /* entries: sets */
+#define MLD_THROTTLE_WAYS     4
+#define MLD_THROTTLE_MAX      (1u << MLD_THROTTLE_SET_BITS) /* entries: sets */
 /* 64-bit words of the throttle's hash key (mld_config.throttle_key). */
 #define MLD_THROTTLE_KEY_WORDS 6
 
@@ -55,11 +55,11 @@ struct mld_member_val {
  */
 struct mld_throttle_val {
 	__u8 group[16];
-	__u32 ifindex;  /* with group: whose bucket this is; 0 = free */
-	__u32 tokens;   /* whole tokens */
-	__u64 last_ns;  /* time of the last refill (the event clock, ts_ns) */
-	__u32 tick;     /* low 32 bits of jiffies when last looked at: an empty
-			 * bucket is not re-timed within one clock tick */
+	__u32 ifindex; /* with group: whose bucket this is; 0 = free */
+	__u32 tokens;  /* whole tokens */
+	__u64 last_ns; /* time of the last refill (the event clock, ts_ns) */
+	__u32 tick;    /* low 32 bits of jiffies when last looked at: an empty
+	                * bucket is not re-timed within one clock tick */
 	__u32 pad;
 };
 
@@ -110,6 +110,7 @@ mld_throttle_set(const __u64 *k, __u32 ifindex, __u32 g0, __u32 g1, __u32 g2, __
  * first next header is not hop-by-hop: they cannot be MLD) are not
  * counted at all: one counter there would cost as much as the exit itself
  * (bpf/mldagent.bpf.c, MLD_FAST_COUNT). */
+/* clang-format off */
 #define MLD_CTR_LIST(X)                                                                            \
 	X(PACKETS, "packets")               /* frames past the fast exit (see above) */          \
 	X(NOT_IPV6, "not_ipv6")             /* past the fast exit, yet not IPv6 */                \
@@ -137,40 +138,41 @@ mld_throttle_set(const __u64 *k, __u32 ifindex, __u32 g0, __u32 g1, __u32 g2, __
 	X(BIG_QUERY, "big_query")           /* > MLD_EV_MAX_SOURCES: truncated event */           \
 	X(RINGBUF_FULL, "ringbuf_full")                                                            \
 	X(EVENTS, "events")                 /* events handed to userspace */
+/* clang-format on */
 
 enum mld_ctr {
 #define MLD_CTR_ENUM(id, name) MLD_C_##id,
 	MLD_CTR_LIST(MLD_CTR_ENUM)
 #undef MLD_CTR_ENUM
-	MLD_C_COUNT
+	    MLD_C_COUNT
 };
 
 #define MLD_EVF_ROUTER_ALERT 0x1 /* hop-by-hop Router Alert (MLD) present */
-#define MLD_EVF_CSUM_OK 0x2      /* the program verified the ICMPv6 checksum */
-#define MLD_EVF_TRUNCATED 0x4    /* source list cut at MLD_EV_MAX_SOURCES */
+#define MLD_EVF_CSUM_OK      0x2 /* the program verified the ICMPv6 checksum */
+#define MLD_EVF_TRUNCATED    0x4 /* source list cut at MLD_EV_MAX_SOURCES */
 
 /* Ring-buffer event: one accepted MLD message and its IPv6 context. A
  * record is offsetof(struct mld_event, msg) + msg_len bytes, not
  * sizeof(struct mld_event): only the valid part of msg[] is sent. */
 struct mld_event {
-	__u64 ts_ns;      /* CLOCK_MONOTONIC at tick resolution (bpf_ktime_get_coarse_ns) */
+	__u64 ts_ns; /* CLOCK_MONOTONIC at tick resolution (bpf_ktime_get_coarse_ns) */
 	__u32 ifindex;
-	__u16 msg_len;    /* bytes of msg[] that are valid */
-	__u16 orig_len;   /* ICMPv6 length on the wire */
+	__u16 msg_len;  /* bytes of msg[] that are valid */
+	__u16 orig_len; /* ICMPv6 length on the wire */
 	__u8 saddr[16];
 	__u8 daddr[16];
 	__u8 hop_limit;
-	__u8 flags;       /* MLD_EVF_* */
+	__u8 flags; /* MLD_EVF_* */
 	__u8 pad[6];
 	__u8 msg[MLD_EV_MAX_MSG]; /* the ICMPv6 MLD message from its type byte */
 };
 
 /* Pinned map names (bpftool map dump pinned <pin-dir>/<name>). */
-#define MLD_MAP_MEMBERS "mld_members"
+#define MLD_MAP_MEMBERS  "mld_members"
 #define MLD_MAP_THROTTLE "mld_throttle"
-#define MLD_MAP_CONFIG "mld_config"
+#define MLD_MAP_CONFIG   "mld_config"
 #define MLD_MAP_COUNTERS "mld_counters"
-#define MLD_MAP_EVENTS "mld_events"
+#define MLD_MAP_EVENTS   "mld_events"
 
 /*
  * Userspace helpers of the throttle, defined where libbpf's <bpf/bpf.h>
@@ -220,7 +222,7 @@ static inline void mld_config_keep_key(int cfg_fd, struct mld_config *c)
  * in it, -1 if k has none; the hash key is read from mld_config (map
  * cfg_fd), as the program reads it. */
 static inline int mld_throttle_find(int thr_fd, int cfg_fd, const struct mld_group_key *k,
-				    __u32 *set, struct mld_throttle_set *v)
+                                    __u32 *set, struct mld_throttle_set *v)
 {
 	struct mld_config c;
 	__u32 g[4], zero = 0;

@@ -73,8 +73,7 @@ int main(int argc, char **argv)
 
 /* ---------------- addresses ---------------- */
 
-struct in6_addr A(const char *s)
-{
+struct in6_addr A(const char *s) {
 	struct in6_addr a;
 
 	if (inet_pton(AF_INET6, s, &a) != 1) {
@@ -84,7 +83,8 @@ struct in6_addr A(const char *s)
 	return a;
 }
 
-const char *S(const struct in6_addr *a)
+const char *
+S(const struct in6_addr *a)
 {
 	static char buf[8][INET6_ADDRSTRLEN];
 	static int k;
@@ -146,12 +146,12 @@ static void capture_write(const struct dpkt *d)
 	fwrite(&ph, sizeof(ph), 1, pcap_f);
 	fwrite(d->raw, 1, d->len, pcap_f);
 	fprintf(exp_f, "{\"frame\":%llu,\"src\":\"%s\",\"dst\":\"%s\",\"icmp_type\":%u",
-		(unsigned long long)cap_frames, S(&d->src), S(&d->dst), d->icmp_type);
+	        (unsigned long long)cap_frames, S(&d->src), S(&d->dst), d->icmp_type);
 	if (d->icmp_type == MLD_ICMP_V2_REPORT) {
 		fprintf(exp_f, ",\"records\":[");
 		for (r = 0; r < d->nrec; r++) {
-			fprintf(exp_f, "%s{\"type\":%u,\"group\":\"%s\",\"sources\":[", r ? "," : "",
-				d->recs[r].type, S(&d->recs[r].group));
+			fprintf(exp_f, "%s{\"type\":%u,\"group\":\"%s\",\"sources\":[",
+			        r ? "," : "", d->recs[r].type, S(&d->recs[r].group));
 			for (k = 0; k < d->recs[r].nsrc; k++)
 				fprintf(exp_f, "%s\"%s\"", k ? "," : "", S(&d->recs[r].srcs[k]));
 			fprintf(exp_f, "]}");
@@ -286,9 +286,9 @@ int decode_packet(const uint8_t *p, size_t len, struct dpkt *o, char *why, size_
 			off += (size_t)d->nsrc * 16;
 			/* Errata 16: continuation records never carry zero sources;
 			 * only TO_IN may be empty, and IS_IN / ALLOW / BLOCK never. */
-			if (d->nsrc == 0 && (d->type == MLD_MODE_IS_INCLUDE ||
-					     d->type == MLD_ALLOW_NEW_SOURCES ||
-					     d->type == MLD_BLOCK_OLD_SOURCES))
+			if (d->nsrc == 0 &&
+			    (d->type == MLD_MODE_IS_INCLUDE || d->type == MLD_ALLOW_NEW_SOURCES ||
+			     d->type == MLD_BLOCK_OLD_SOURCES))
 				BAD("empty %u record", d->type);
 		}
 	}
@@ -461,7 +461,7 @@ void sim_take(struct sim *s)
 }
 
 size_t count_records(struct sim *s, uint8_t type, const struct in6_addr *group,
-		     const struct drec **last)
+                     const struct drec **last)
 {
 	size_t i, n = 0;
 	uint16_t r;
@@ -508,7 +508,7 @@ int rec_srcs_are(const struct drec *r, const char *list)
 /* ---------------- crafting ---------------- */
 
 static size_t put_hdrs(uint8_t *b, const char *src, const char *dst, const struct qopts *o,
-		       size_t icmplen)
+                       size_t icmplen)
 {
 	struct in6_addr s = A(src), d = A(dst);
 	size_t plen = 8 + icmplen;
@@ -559,7 +559,7 @@ static size_t finish(uint8_t *b, size_t icmplen, const struct qopts *o)
 }
 
 size_t craft_v2_query(uint8_t *buf, const char *group, uint16_t mrc, const char *srcs,
-		      const struct qopts *o)
+                      const struct qopts *o)
 {
 	char list[8192], *tok, *save = NULL;
 	size_t n = 0;

@@ -32,8 +32,7 @@ void test_register(const char *name, test_fn fn);
 	static void test_##name(void)
 
 extern int t_failed_checks;
-void t_fail(const char *file, int line, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+void t_fail(const char *file, int line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 #define CHECK(c)                                                                                   \
 	do {                                                                                       \
 		if (!(c))                                                                          \
@@ -43,7 +42,7 @@ void t_fail(const char *file, int line, const char *fmt, ...)
 	do {                                                                                       \
 		long long _a = (long long)(a), _b = (long long)(b);                                \
 		if (_a != _b)                                                                      \
-			t_fail(__FILE__, __LINE__, "%s == %s: %lld != %lld", #a, #b, _a, _b);     \
+			t_fail(__FILE__, __LINE__, "%s == %s: %lld != %lld", #a, #b, _a, _b);      \
 	} while (0)
 /* Stop the current test when an earlier failure makes the rest meaningless. */
 #define REQUIRE(c)                                                                                 \
@@ -55,11 +54,11 @@ void t_fail(const char *file, int line, const char *fmt, ...)
 	} while (0)
 
 /* ---- addresses ---- */
-struct in6_addr A(const char *s); /* aborts on a bad literal */
+struct in6_addr A(const char *s);        /* aborts on a bad literal */
 const char *S(const struct in6_addr *a); /* rotating static buffers */
 
 /* ---- decoded packets ---- */
-#define MAX_RECS 4096
+#define MAX_RECS     4096
 #define MAX_PKT_SRCS 8192
 struct drec {
 	uint8_t type;
@@ -89,9 +88,9 @@ struct sim {
 	struct mld_engine *e;
 	uint64_t now;
 	uint64_t rng;
-	size_t npkts;   /* packets captured since sim_new */
+	size_t npkts; /* packets captured since sim_new */
 	struct dpkt **pkts;
-	size_t cursor;  /* first packet not yet taken by sim_take */
+	size_t cursor; /* first packet not yet taken by sim_take */
 };
 #define IF1 1
 #define IF2 2
@@ -107,33 +106,33 @@ void sim_advance(struct sim *s, uint64_t ms);
 /* Packets emitted since the last sim_take (count) and access to them. */
 size_t sim_pending(const struct sim *s);
 struct dpkt *sim_pkt(struct sim *s, size_t i); /* i-th of the pending ones */
-void sim_take(struct sim *s); /* marks all pending as seen */
+void sim_take(struct sim *s);                  /* marks all pending as seen */
 
 /* Record lookup helpers over pending packets: counts records matching type
  * and group (type 0 = any), and returns the last one found. */
 size_t count_records(struct sim *s, uint8_t type, const struct in6_addr *group,
-		     const struct drec **last);
+                     const struct drec **last);
 /* Whether a record has exactly the given sources (any order), given as a
  * space-separated list ("" for none). */
 int rec_srcs_are(const struct drec *r, const char *list);
 
 /* ---- crafting received messages ---- */
 struct qopts {
-	const char *src;     /* default fe80::9 */
-	const char *dst;     /* default ff02::1 (general) or the group */
-	int hop_limit;       /* default 1 */
-	int no_ra;           /* omit Router Alert */
-	int ra_value;        /* Router Alert value (default 0) */
+	const char *src; /* default fe80::9 */
+	const char *dst; /* default ff02::1 (general) or the group */
+	int hop_limit;   /* default 1 */
+	int no_ra;       /* omit Router Alert */
+	int ra_value;    /* Router Alert value (default 0) */
 	int bad_csum;
-	int truncate;        /* bytes to cut from the end */
-	int nsrc_override;   /* >0: claim this many sources */
-	int qrv;             /* 0 = default 2; -1 = send 0 */
-	int qqic;            /* 0 = default 125; -1 = send 0 */
+	int truncate;      /* bytes to cut from the end */
+	int nsrc_override; /* >0: claim this many sources */
+	int qrv;           /* 0 = default 2; -1 = send 0 */
+	int qqic;          /* 0 = default 125; -1 = send 0 */
 	int sflag;
 };
 /* MLDv2 query: group NULL = general. Sources space-separated. mrc raw code. */
 size_t craft_v2_query(uint8_t *buf, const char *group, uint16_t mrc, const char *srcs,
-		      const struct qopts *o);
+                      const struct qopts *o);
 size_t craft_v1_query(uint8_t *buf, const char *group, uint16_t mrd_ms, const struct qopts *o);
 size_t craft_v1_report(uint8_t *buf, const char *group, const char *src);
 int sim_rx(struct sim *s, const uint8_t *buf, size_t len);

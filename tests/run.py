@@ -13,6 +13,7 @@ import sys
 OUT = "build/test-out"
 SUITES = [
     # (name, argv)
+    ("format", ["/usr/bin/python3", "tests/format_check.py"]),
     ("engine", ["build/test-engine"]),
     ("tshark", ["/usr/bin/python3", "tests/tshark_check.py",
                 f"{OUT}/engine.pcap", f"{OUT}/engine.expect.jsonl"]),

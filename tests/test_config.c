@@ -47,7 +47,7 @@ static void expect_err(int tl, const char *yaml, int line, int col, const char *
 	if (!strstr(err, sub))
 		t_fail(__FILE__, tl, "error \"%s\" lacks \"%s\"", err, sub);
 }
-#define ERR(yaml, line, sub) expect_err(__LINE__, yaml, line, 0, sub)
+#define ERR(yaml, line, sub)       expect_err(__LINE__, yaml, line, 0, sub)
 #define ERRC(yaml, line, col, sub) expect_err(__LINE__, yaml, line, col, sub)
 
 /* Loads yaml, which must succeed. */
@@ -71,8 +71,7 @@ static int addr_is(const struct in6_addr *a, const char *s)
 	return !memcmp(a, &b, sizeof(b));
 }
 
-static const struct cfg_listener *find_lis(const struct cfg *c, const char *link,
-					   const char *name)
+static const struct cfg_listener *find_lis(const struct cfg *c, const char *link, const char *name)
 {
 	size_t i;
 
@@ -86,9 +85,9 @@ static const struct cfg_listener *find_lis(const struct cfg *c, const char *link
 
 static const char *example_path(void)
 {
-	static const char *cand[] = { "deploy/mldagent.example.yaml",
-				      "../deploy/mldagent.example.yaml",
-				      "../../deploy/mldagent.example.yaml" };
+	static const char *cand[] = {"deploy/mldagent.example.yaml",
+	                             "../deploy/mldagent.example.yaml",
+	                             "../../deploy/mldagent.example.yaml"};
 	size_t i;
 
 	for (i = 0; i < sizeof(cand) / sizeof(cand[0]); i++)
@@ -182,7 +181,7 @@ struct rec {
 };
 
 static void rec_cb(void *ctx, enum cfg_change kind, const char *link, const char *listener,
-		   const struct cfg_group *o, const struct cfg_group *n)
+                   const struct cfg_group *o, const struct cfg_group *n)
 {
 	struct rec *r = ctx;
 	const struct cfg_group *g = n ? n : o;
@@ -193,7 +192,7 @@ static void rec_cb(void *ctx, enum cfg_change kind, const char *link, const char
 		t_fail(__FILE__, __LINE__, "%s with old %p new %p", k, (const void *)o,
 		       (const void *)n);
 	r->n += (size_t)snprintf(r->buf + r->n, sizeof(r->buf) - r->n, "%s %s %s %s\n", k, link,
-				 listener, S(&g->group));
+	                         listener, S(&g->group));
 }
 
 static void diff_str(const char *a, const char *b, struct rec *r)
@@ -231,10 +230,10 @@ TEST(config_example_diff_against_empty)
 	CHECK_EQ(r.calls, 0);
 	cfg_diff(&empty, &c, rec_cb, &r);
 	CHECK_STR(r.buf, "ADD eth0 media1 ff3e::1\n"
-			 "ADD eth0 media1 ff3e::3\n"
-			 "ADD eth0 media1 ff3e::8000:1\n"
-			 "ADD eth1 feed-a@pod/7 ff35::4242\n"
-			 "ADD eth2 media1 ff3e::1\n");
+	                 "ADD eth0 media1 ff3e::3\n"
+	                 "ADD eth0 media1 ff3e::8000:1\n"
+	                 "ADD eth1 feed-a@pod/7 ff35::4242\n"
+	                 "ADD eth2 media1 ff3e::1\n");
 	memset(&r, 0, sizeof(r));
 	cfg_diff(&c, &empty, rec_cb, &r);
 	CHECK_EQ(r.calls, 5);
@@ -249,8 +248,8 @@ TEST(config_example_diff_against_empty)
 
 TEST(config_empty_file_is_empty_config)
 {
-	static const char *empties[] = { "", "\n", "# only a comment\n", "---\n", "--- ~\n",
-					 "null\n", "--- # nothing\n...\n" };
+	static const char *empties[] = {"",        "\n",     "# only a comment\n",  "---\n",
+	                                "--- ~\n", "null\n", "--- # nothing\n...\n"};
 	struct mld_tunables def;
 	size_t i;
 
@@ -300,8 +299,9 @@ TEST(config_yaml_syntax_errors)
 	     "YAML syntax error: did not find expected '-' indicator (while parsing a block "
 	     "collection at line 2 column 3)");
 	ERR("listeners: [\n  {name: a, link: b}\n", 3, "YAML syntax error:");
-	ERRC("links:\n\t- name: eth0\n", 2, 1, "YAML syntax error: found character that cannot "
-					       "start any token");
+	ERRC("links:\n\t- name: eth0\n", 2, 1,
+	     "YAML syntax error: found character that cannot "
+	     "start any token");
 	ERR("tunables: {robustness: 2\n", 2, "YAML syntax error:");
 	ERRC("links: 'unterminated\n", 2, 1,
 	     "YAML syntax error: found unexpected end of stream (while scanning a quoted scalar at "
@@ -385,14 +385,20 @@ TEST(config_wrong_node_types)
 	static const char *lis = "listeners:\n  - name: a\n    link: eth0\n    groups:\n";
 	char y[512];
 
-	snprintf(y, sizeof(y), "%s      - group: ff3e::1\n        mode: include\n"
-			       "        sources: 2001:db8::1\n", lis);
+	snprintf(y, sizeof(y),
+	         "%s      - group: ff3e::1\n        mode: include\n"
+	         "        sources: 2001:db8::1\n",
+	         lis);
 	ERRC(y, 7, 18, "'sources' must be a sequence, not the scalar '2001:db8::1'");
-	snprintf(y, sizeof(y), "%s      - group: ff3e::1\n        mode: include\n"
-			       "        sources: {a: 1}\n", lis);
+	snprintf(y, sizeof(y),
+	         "%s      - group: ff3e::1\n        mode: include\n"
+	         "        sources: {a: 1}\n",
+	         lis);
 	ERR(y, 7, "'sources' must be a sequence, not a mapping");
-	snprintf(y, sizeof(y), "%s      - group: ff3e::1\n        mode: include\n"
-			       "        sources: [[2001:db8::1]]\n", lis);
+	snprintf(y, sizeof(y),
+	         "%s      - group: ff3e::1\n        mode: include\n"
+	         "        sources: [[2001:db8::1]]\n",
+	         lis);
 	ERRC(y, 7, 19, "a source must be an IPv6 address, not a sequence");
 	snprintf(y, sizeof(y), "%s      group: ff3e::1\n", lis);
 	ERRC(y, 5, 7, "'groups' must be a sequence, not a mapping");
@@ -438,7 +444,8 @@ TEST(config_numbers_and_enums_parse)
 	struct cfg c;
 
 	if (!OK("tunables:\n  robustness: \"4\"\n  max-groups: 007\n  force-version: 1\n"
-		"throttle-policy: pass\n", &c))
+	        "throttle-policy: pass\n",
+	        &c))
 		return;
 	CHECK_EQ(c.tun.rv, 4);
 	CHECK_EQ(c.tun.max_groups, 7);
@@ -556,8 +563,9 @@ TEST(config_link_tunables_merge_over_top_level)
 	const struct cfg_link *l;
 
 	if (!OK("tunables:\n  robustness: 4\n  max-groups: 100\n"
-		"links:\n  - name: eth0\n    tunables: {robustness: 1, gsr-delay: 0s}\n"
-		"  - name: eth1\n", &c))
+	        "links:\n  - name: eth0\n    tunables: {robustness: 1, gsr-delay: 0s}\n"
+	        "  - name: eth1\n",
+	        &c))
 		return;
 	CHECK_EQ(c.tun.rv, 4);
 	CHECK_EQ(c.tun.max_groups, 100);
@@ -622,10 +630,10 @@ TEST(config_bad_listener_names)
 	ERRC("listeners:\n  - name: 'my app'\n    link: eth0\n", 2, 11,
 	     "bad listener name 'my app' (1-63 of A-Z a-z 0-9 - _ . : / @)");
 	snprintf(y, sizeof(y), "listeners:\n  - name: %.64s\n    link: eth0\n",
-		 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+	         "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
 	ERRC(y, 2, 11, "bad listener name");
 	snprintf(y, sizeof(y), "listeners:\n  - name: %.63s\n    link: eth0\n",
-		 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+	         "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
 	{
 		struct cfg c;
 
@@ -676,10 +684,10 @@ TEST(config_group_must_be_multicast)
 TEST(config_sources_must_be_unicast)
 {
 	ERRC(LIS "      - group: ff3e::1\n"
-		 "        mode: include\n"
-		 "        sources:\n"
-		 "          - 2001:db8::1\n"
-		 "          - ff3e::9\n",
+	         "        mode: include\n"
+	         "        sources:\n"
+	         "          - 2001:db8::1\n"
+	         "          - ff3e::9\n",
 	     9, 13, "source 'ff3e::9' is a multicast address (sources are unicast)");
 	ERRC(
 	    LIS
@@ -690,7 +698,7 @@ TEST(config_sources_must_be_unicast)
 	ERRC(LIS "      - group: ff3e::1\n        mode: include\n        sources: [nope]\n", 7, 19,
 	     "source 'nope' is not an IPv6 address");
 	ERRC(LIS "      - group: ff3e::1\n        mode: include\n        sources: [2001:db8::1, ]\n"
-		 "      - group: ff3e::2\n        mode: include\n        sources: [~]\n",
+	         "      - group: ff3e::2\n        mode: include\n        sources: [~]\n",
 	     10, 19, "a source must be an IPv6 address, not an empty value");
 }
 
@@ -719,8 +727,9 @@ TEST(config_exclude_without_sources_is_asm)
 	struct cfg c;
 
 	if (!OK(LIS "      - {group: ff3e::1, mode: exclude}\n"
-		    "      - {group: ff3e::2, mode: exclude, sources: []}\n"
-		    "      - {group: ff3e::3}\n", &c))
+	            "      - {group: ff3e::2, mode: exclude, sources: []}\n"
+	            "      - {group: ff3e::3}\n",
+	        &c))
 		return;
 	REQUIRE(c.nlisteners == 1 && c.listeners[0].ngroups == 3);
 	{
@@ -740,14 +749,15 @@ TEST(config_duplicate_group_in_listener)
 	struct cfg c;
 
 	ERRC(LIS "      - group: ff3e::1\n"
-		 "      - group: ff3e::2\n"
-		 "      - group: ff3e:0::0:1\n"
-		 "        mode: include\n"
-		 "        sources: [2001:db8::1]\n",
+	         "      - group: ff3e::2\n"
+	         "      - group: ff3e:0::0:1\n"
+	         "        mode: include\n"
+	         "        sources: [2001:db8::1]\n",
 	     7, 16, "duplicate group ff3e::1 in listener 'app' (first at line 5)");
 	/* The same group in two listeners is fine. */
 	if (OK("listeners:\n  - {name: a, link: eth0, groups: [{group: ff3e::1}]}\n"
-	       "  - {name: b, link: eth0, groups: [{group: ff3e::1}]}\n", &c))
+	       "  - {name: b, link: eth0, groups: [{group: ff3e::1}]}\n",
+	       &c))
 		cfg_free(&c);
 }
 
@@ -774,7 +784,7 @@ TEST(config_source_count_above_listener_limit)
 {
 	struct cfg c;
 	static const char *three = "      - group: ff3e::1\n        mode: exclude\n"
-				   "        sources: [2001:db8::1, 2001:db8::2, 2001:db8::3]\n";
+	                           "        sources: [2001:db8::1, 2001:db8::2, 2001:db8::3]\n";
 	char y[1024];
 
 	/* Top-level limit, link not listed. */
@@ -817,7 +827,8 @@ TEST(config_distinct_groups_above_max_groups)
 	if (OK("tunables: {max-groups: 2}\nlisteners:\n"
 	       "  - {name: a, link: eth0, groups: [{group: ff3e::1}, {group: ff3e::2}]}\n"
 	       "  - {name: b, link: eth0, groups: [{group: ff3e::2}, {group: ff3e::1}]}\n"
-	       "  - {name: c, link: eth1, groups: [{group: ff3e::3}, {group: ff3e::4}]}\n", &c))
+	       "  - {name: c, link: eth1, groups: [{group: ff3e::3}, {group: ff3e::4}]}\n",
+	       &c))
 		cfg_free(&c);
 	/* Unlisted link: reported at the first listener's link. */
 	ERRC("tunables: {max-groups: 1}\nlisteners:\n"
@@ -901,16 +912,16 @@ TEST(config_load_file_errors)
 /* ---------------- cfg_diff ---------------- */
 
 static const char *BASE =
-	"listeners:\n"
-	"  - name: a\n"
-	"    link: eth0\n"
-	"    groups:\n"
-	"      - group: ff3e::1\n"
-	"      - {group: ff3e::2, mode: include, sources: [2001:db8::1, 2001:db8::2]}\n"
-	"      - {group: ff3e::3, mode: exclude, sources: [2001:db8::9]}\n"
-	"  - name: b\n"
-	"    link: eth1\n"
-	"    groups: [{group: ff3e::1}]\n";
+    "listeners:\n"
+    "  - name: a\n"
+    "    link: eth0\n"
+    "    groups:\n"
+    "      - group: ff3e::1\n"
+    "      - {group: ff3e::2, mode: include, sources: [2001:db8::1, 2001:db8::2]}\n"
+    "      - {group: ff3e::3, mode: exclude, sources: [2001:db8::9]}\n"
+    "  - name: b\n"
+    "    link: eth1\n"
+    "    groups: [{group: ff3e::1}]\n";
 
 TEST(config_diff_unchanged_is_silent)
 {
@@ -920,19 +931,19 @@ TEST(config_diff_unchanged_is_silent)
 	CHECK_EQ(r.calls, 0);
 	/* Reordered, reformatted, duplicate sources: same config. */
 	diff_str(BASE,
-		 "tunables: {robustness: 5}\n"
-		 "links: [{name: eth0}]\n"
-		 "listeners:\n"
-		 "  - name: b\n"
-		 "    link: eth1\n"
-		 "    groups: [{group: ff3e:0::1, mode: exclude}]\n"
-		 "  - link: eth0\n"
-		 "    name: a\n"
-		 "    groups:\n"
-		 "      - {group: ff3e::3, mode: exclude, sources: [2001:db8::9, 2001:db8::9]}\n"
-		 "      - {sources: [2001:db8::2, 2001:db8::1], mode: include, group: ff3e::2}\n"
-		 "      - group: ff3e::1\n",
-		 &r);
+	         "tunables: {robustness: 5}\n"
+	         "links: [{name: eth0}]\n"
+	         "listeners:\n"
+	         "  - name: b\n"
+	         "    link: eth1\n"
+	         "    groups: [{group: ff3e:0::1, mode: exclude}]\n"
+	         "  - link: eth0\n"
+	         "    name: a\n"
+	         "    groups:\n"
+	         "      - {group: ff3e::3, mode: exclude, sources: [2001:db8::9, 2001:db8::9]}\n"
+	         "      - {sources: [2001:db8::2, 2001:db8::1], mode: include, group: ff3e::2}\n"
+	         "      - group: ff3e::1\n",
+	         &r);
 	CHECK_EQ(r.calls, 0);
 	CHECK_STR(r.buf, "");
 }
@@ -942,21 +953,21 @@ TEST(config_diff_add_remove_group)
 	struct rec r;
 
 	diff_str(BASE,
-		 "listeners:\n"
-		 "  - name: a\n"
-		 "    link: eth0\n"
-		 "    groups:\n"
-		 "      - group: ff3e::1\n"
-		 "      - {group: ff3e::2, mode: include, sources: [2001:db8::1, 2001:db8::2]}\n"
-		 "      - group: ff3e::4\n"
-		 "  - name: b\n"
-		 "    link: eth1\n"
-		 "    groups: [{group: ff3e::1}, {group: ff3e::5}]\n",
-		 &r);
+	         "listeners:\n"
+	         "  - name: a\n"
+	         "    link: eth0\n"
+	         "    groups:\n"
+	         "      - group: ff3e::1\n"
+	         "      - {group: ff3e::2, mode: include, sources: [2001:db8::1, 2001:db8::2]}\n"
+	         "      - group: ff3e::4\n"
+	         "  - name: b\n"
+	         "    link: eth1\n"
+	         "    groups: [{group: ff3e::1}, {group: ff3e::5}]\n",
+	         &r);
 	/* Removals first, then additions. */
 	CHECK_STR(r.buf, "REMOVE eth0 a ff3e::3\n"
-			 "ADD eth0 a ff3e::4\n"
-			 "ADD eth1 b ff3e::5\n");
+	                 "ADD eth0 a ff3e::4\n"
+	                 "ADD eth1 b ff3e::5\n");
 }
 
 TEST(config_diff_mode_or_sources_change)
@@ -965,25 +976,26 @@ TEST(config_diff_mode_or_sources_change)
 	struct cfg a, b;
 
 	diff_str(BASE,
-		 "listeners:\n"
-		 "  - name: a\n"
-		 "    link: eth0\n"
-		 "    groups:\n"
-		 "      - {group: ff3e::1, mode: exclude, sources: [2001:db8::7]}\n"
-		 "      - {group: ff3e::2, mode: include, sources: [2001:db8::1]}\n"
-		 "      - {group: ff3e::3, mode: include, sources: [2001:db8::9]}\n"
-		 "  - name: b\n"
-		 "    link: eth1\n"
-		 "    groups: [{group: ff3e::1, mode: exclude}]\n",
-		 &r);
+	         "listeners:\n"
+	         "  - name: a\n"
+	         "    link: eth0\n"
+	         "    groups:\n"
+	         "      - {group: ff3e::1, mode: exclude, sources: [2001:db8::7]}\n"
+	         "      - {group: ff3e::2, mode: include, sources: [2001:db8::1]}\n"
+	         "      - {group: ff3e::3, mode: include, sources: [2001:db8::9]}\n"
+	         "  - name: b\n"
+	         "    link: eth1\n"
+	         "    groups: [{group: ff3e::1, mode: exclude}]\n",
+	         &r);
 	CHECK_STR(r.buf, "CHANGE eth0 a ff3e::1\n"
-			 "CHANGE eth0 a ff3e::2\n"
-			 "CHANGE eth0 a ff3e::3\n");
+	                 "CHANGE eth0 a ff3e::2\n"
+	                 "CHANGE eth0 a ff3e::3\n");
 	/* And back: one CHANGE each way. */
 	if (!OK("listeners: [{name: a, link: e, groups: [{group: ff3e::1}]}]\n", &a))
 		return;
 	if (OK("listeners: [{name: a, link: e, groups: [{group: ff3e::1, mode: include, "
-	       "sources: [2001:db8::1]}]}]\n", &b)) {
+	       "sources: [2001:db8::1]}]}]\n",
+	       &b)) {
 		struct rec r2;
 
 		memset(&r2, 0, sizeof(r2));
@@ -997,8 +1009,8 @@ TEST(config_diff_mode_or_sources_change)
 }
 
 static void check_filters_cb(void *ctx, enum cfg_change kind, const char *link,
-			     const char *listener, const struct cfg_group *o,
-			     const struct cfg_group *n)
+                             const char *listener, const struct cfg_group *o,
+                             const struct cfg_group *n)
 {
 	int *calls = ctx;
 
@@ -1020,10 +1032,12 @@ TEST(config_diff_change_passes_old_and_new)
 	int calls = 0;
 
 	if (!OK("listeners: [{name: a, link: e, groups: [{group: ff3e::1, mode: include, "
-		"sources: [2001:db8::1, 2001:db8::2]}]}]\n", &a))
+	        "sources: [2001:db8::1, 2001:db8::2]}]}]\n",
+	        &a))
 		return;
 	if (OK("listeners: [{name: a, link: e, groups: [{group: ff3e::1, mode: include, "
-	       "sources: [2001:db8::3, 2001:db8::1, 2001:db8::2]}]}]\n", &b)) {
+	       "sources: [2001:db8::3, 2001:db8::1, 2001:db8::2]}]}]\n",
+	       &b)) {
 		cfg_diff(&a, &b, check_filters_cb, &calls);
 		CHECK_EQ(calls, 1);
 		cfg_free(&b);
@@ -1040,9 +1054,9 @@ TEST(config_diff_listener_renamed)
 	    "listeners: [{name: c, link: eth0, groups: [{group: ff3e::1}, {group: ff3e::2}]}]\n",
 	    &r);
 	CHECK_STR(r.buf, "REMOVE eth0 a ff3e::1\n"
-			 "REMOVE eth0 a ff3e::2\n"
-			 "ADD eth0 c ff3e::1\n"
-			 "ADD eth0 c ff3e::2\n");
+	                 "REMOVE eth0 a ff3e::2\n"
+	                 "ADD eth0 c ff3e::1\n"
+	                 "ADD eth0 c ff3e::2\n");
 }
 
 TEST(config_diff_listener_moved_to_other_link)
@@ -1050,12 +1064,13 @@ TEST(config_diff_listener_moved_to_other_link)
 	struct rec r;
 
 	diff_str("listeners: [{name: a, link: eth0, groups: [{group: ff3e::1}]}]\n",
-		 "listeners: [{name: a, link: eth1, groups: [{group: ff3e::1}]}]\n", &r);
+	         "listeners: [{name: a, link: eth1, groups: [{group: ff3e::1}]}]\n", &r);
 	CHECK_STR(r.buf, "REMOVE eth0 a ff3e::1\n"
-			 "ADD eth1 a ff3e::1\n");
+	                 "ADD eth1 a ff3e::1\n");
 	/* Tunables and throttle policy are not memberships. */
 	diff_str("listeners: [{name: a, link: eth0, groups: [{group: ff3e::1}]}]\n",
-		 "throttle-policy: pass\ntunables: {robustness: 3}\n"
-		 "listeners: [{name: a, link: eth0, groups: [{group: ff3e::1}]}]\n", &r);
+	         "throttle-policy: pass\ntunables: {robustness: 3}\n"
+	         "listeners: [{name: a, link: eth0, groups: [{group: ff3e::1}]}]\n",
+	         &r);
 	CHECK_EQ(r.calls, 0);
 }

@@ -59,8 +59,7 @@ static void settle(struct sim *s)
 }
 
 /* 2001:db8::k+1 — a unicast source numbered k. */
-static struct in6_addr SRC(unsigned k)
-{
+static struct in6_addr SRC(unsigned k) {
 	struct in6_addr a = A("2001:db8::");
 
 	k++;
@@ -72,15 +71,16 @@ static struct in6_addr SRC(unsigned k)
 }
 
 /* Index k of SRC(k), or -1. */
-static int src_index(const struct in6_addr *a)
+static int
+src_index(const struct in6_addr *a)
 {
 	struct in6_addr p = A("2001:db8::");
 
 	if (memcmp(a, &p, 12))
 		return -1;
 	return (int)(((uint32_t)a->s6_addr[12] << 24 | (uint32_t)a->s6_addr[13] << 16 |
-		      (uint32_t)a->s6_addr[14] << 8 | a->s6_addr[15]) -
-		     1);
+	              (uint32_t)a->s6_addr[14] << 8 | a->s6_addr[15]) -
+	             1);
 }
 
 static size_t parse_list(const char *list, struct in6_addr *out, size_t max)
@@ -95,7 +95,7 @@ static size_t parse_list(const char *list, struct in6_addr *out, size_t max)
 }
 
 static int setf(struct sim *s, uint32_t ifx, const char *lis, const char *grp, enum mld_fmode m,
-		const char *list)
+                const char *list)
 {
 	struct in6_addr a[256], g = A(grp);
 	size_t n = parse_list(list, a, 256);
@@ -104,7 +104,7 @@ static int setf(struct sim *s, uint32_t ifx, const char *lis, const char *grp, e
 }
 
 static int setf_n(struct sim *s, uint32_t ifx, const char *grp, enum mld_fmode m, unsigned first,
-		  unsigned n)
+                  unsigned n)
 {
 	struct in6_addr *a = calloc(n + 1, sizeof(*a)), g = A(grp);
 	unsigned i;
@@ -137,7 +137,7 @@ static int leave(struct sim *s, const char *grp)
 }
 
 static int rxq_if(struct sim *s, uint32_t ifx, const char *grp, uint16_t mrc, const char *srcs,
-		  const struct qopts *o)
+                  const struct qopts *o)
 {
 	size_t n = craft_v2_query(qbuf, grp, mrc, srcs, o);
 
@@ -145,7 +145,7 @@ static int rxq_if(struct sim *s, uint32_t ifx, const char *grp, uint16_t mrc, co
 }
 
 static int rxq(struct sim *s, const char *grp, uint16_t mrc, const char *srcs,
-	       const struct qopts *o)
+               const struct qopts *o)
 {
 	return rxq_if(s, IF1, grp, mrc, srcs, o);
 }
@@ -209,7 +209,7 @@ static size_t count_pkts(struct sim *s, uint8_t icmp_type)
 
 /* Records of a type (0 = any) for a group (NULL = any) in one packet. */
 static size_t pkt_recs(const struct dpkt *d, uint8_t type, const struct in6_addr *g,
-		       const struct drec **last)
+                       const struct drec **last)
 {
 	size_t n = 0;
 	uint16_t r;
@@ -298,18 +298,18 @@ TEST(errata_01_mrc_exponential)
 		uint16_t code;
 		uint32_t ms;
 	} tab[] = {
-		{0, 0},
-		{1, 1},
-		{10000, 10000},
-		{32678, 32678}, /* the seed's typo made this exponential */
-		{32700, 32700},
-		{32767, 32767},
-		{0x8000, 32768},
-		{0x8001, 32776},
-		{0x8fff, 65528},
-		{0x9000, 65536},
-		{0xf000, 4194304},
-		{0xffff, 8387584},
+	    {0, 0},
+	    {1, 1},
+	    {10000, 10000},
+	    {32678, 32678}, /* the seed's typo made this exponential */
+	    {32700, 32700},
+	    {32767, 32767},
+	    {0x8000, 32768},
+	    {0x8001, 32776},
+	    {0x8fff, 65528},
+	    {0x9000, 65536},
+	    {0xf000, 4194304},
+	    {0xffff, 8387584},
 	};
 	struct sim *s = sim_new(NULL);
 	struct in6_addr g = A("ff3e::1");
@@ -390,8 +390,8 @@ TEST(errata_02_qqic_implicit_bit)
 		uint8_t code;
 		uint32_t s;
 	} tab[] = {
-		{0, 0},	      {1, 1},	      {125, 125},   {127, 127},	  {0x80, 128},
-		{0x81, 136},  {0x8f, 248},    {0x90, 256},  {0xf0, 16384}, {0xff, 31744},
+	    {0, 0},      {1, 1},      {125, 125},  {127, 127},    {0x80, 128},
+	    {0x81, 136}, {0x8f, 248}, {0x90, 256}, {0xf0, 16384}, {0xff, 31744},
 	};
 	struct sim *s = sim_new(NULL);
 	struct mld_link_info li;
@@ -568,36 +568,53 @@ struct badq {
 TEST(errata_05_invalid_query_changes_nothing)
 {
 	static const struct badq bad[] = {
-		{"global source", 0, NULL, NULL, {.src = "2001:db8::9"}, 0, MLD_DROP_SRC},
-		{"unspecified source", 0, NULL, NULL, {.src = "::"}, 0, MLD_DROP_SRC},
-		{"multicast source", 0, NULL, NULL, {.src = "ff02::9"}, 0, MLD_DROP_SRC},
-		{"hop limit 255", 0, NULL, NULL, {.hop_limit = 255}, 0, MLD_DROP_HOP_LIMIT},
-		{"hop limit 2", 0, NULL, NULL, {.hop_limit = 2}, 0, MLD_DROP_HOP_LIMIT},
-		{"no router alert", 0, NULL, NULL, {.no_ra = 1}, 0, MLD_DROP_NO_RA},
-		{"router alert value 1", 0, NULL, NULL, {.ra_value = 1}, 0, MLD_DROP_NO_RA},
-		{"bad checksum", 0, NULL, NULL, {.bad_csum = 1}, 0, MLD_DROP_CSUM},
-		{"27 bytes", 0, NULL, NULL, {.truncate = 1}, 1, MLD_DROP_LEN},
-		{"25 bytes", 0, NULL, NULL, {.truncate = 3}, 1, MLD_DROP_LEN},
-		{"source list cut", 0, "ff3e::1", "2001:db8::1 2001:db8::2", {.truncate = 16}, 1,
-		 MLD_DROP_LEN},
-		{"claims 3 sources, has 2", 0, "ff3e::1", "2001:db8::1 2001:db8::2",
-		 {.nsrc_override = 3}, 0, MLD_DROP_LEN},
-		{"unicast group field", 0, "2001:db8::1", NULL, {.dst = "ff02::1"}, 0,
-		 MLD_DROP_GROUP},
-		{"link-local group field", 0, "fe80::1", NULL, {.dst = "ff02::1"}, 0,
-		 MLD_DROP_GROUP},
-		{"general query with sources", 0, NULL, "2001:db8::1", {0}, 0,
-		 MLD_DROP_GQ_SOURCES},
-		{"general query to ff02::2", 0, NULL, NULL, {.dst = "ff02::2"}, 0, MLD_DROP_DST},
-		{"group query to another group", 0, "ff3e::1", NULL, {.dst = "ff3e::2"}, 0,
-		 MLD_DROP_DST},
-		{"v1: hop limit 2", 1, NULL, NULL, {.hop_limit = 2}, 0, MLD_DROP_HOP_LIMIT},
-		{"v1: global source", 1, NULL, NULL, {.src = "2001:db8::9"}, 0, MLD_DROP_SRC},
-		{"v1: no router alert", 1, NULL, NULL, {.no_ra = 1}, 0, MLD_DROP_NO_RA},
-		{"v1: bad checksum", 1, NULL, NULL, {.bad_csum = 1}, 0, MLD_DROP_CSUM},
-		{"v1: 23 bytes", 1, NULL, NULL, {.truncate = 1}, 1, MLD_DROP_LEN},
-		{"v1: unicast group field", 1, "2001:db8::1", NULL, {.dst = "ff02::1"}, 0,
-		 MLD_DROP_GROUP},
+	    {"global source", 0, NULL, NULL, {.src = "2001:db8::9"}, 0, MLD_DROP_SRC},
+	    {"unspecified source", 0, NULL, NULL, {.src = "::"}, 0, MLD_DROP_SRC},
+	    {"multicast source", 0, NULL, NULL, {.src = "ff02::9"}, 0, MLD_DROP_SRC},
+	    {"hop limit 255", 0, NULL, NULL, {.hop_limit = 255}, 0, MLD_DROP_HOP_LIMIT},
+	    {"hop limit 2", 0, NULL, NULL, {.hop_limit = 2}, 0, MLD_DROP_HOP_LIMIT},
+	    {"no router alert", 0, NULL, NULL, {.no_ra = 1}, 0, MLD_DROP_NO_RA},
+	    {"router alert value 1", 0, NULL, NULL, {.ra_value = 1}, 0, MLD_DROP_NO_RA},
+	    {"bad checksum", 0, NULL, NULL, {.bad_csum = 1}, 0, MLD_DROP_CSUM},
+	    {"27 bytes", 0, NULL, NULL, {.truncate = 1}, 1, MLD_DROP_LEN},
+	    {"25 bytes", 0, NULL, NULL, {.truncate = 3}, 1, MLD_DROP_LEN},
+	    {"source list cut",
+	     0,
+	     "ff3e::1",
+	     "2001:db8::1 2001:db8::2",
+	     {.truncate = 16},
+	     1,
+	     MLD_DROP_LEN},
+	    {"claims 3 sources, has 2",
+	     0,
+	     "ff3e::1",
+	     "2001:db8::1 2001:db8::2",
+	     {.nsrc_override = 3},
+	     0,
+	     MLD_DROP_LEN},
+	    {"unicast group field", 0, "2001:db8::1", NULL, {.dst = "ff02::1"}, 0, MLD_DROP_GROUP},
+	    {"link-local group field", 0, "fe80::1", NULL, {.dst = "ff02::1"}, 0, MLD_DROP_GROUP},
+	    {"general query with sources", 0, NULL, "2001:db8::1", {0}, 0, MLD_DROP_GQ_SOURCES},
+	    {"general query to ff02::2", 0, NULL, NULL, {.dst = "ff02::2"}, 0, MLD_DROP_DST},
+	    {"group query to another group",
+	     0,
+	     "ff3e::1",
+	     NULL,
+	     {.dst = "ff3e::2"},
+	     0,
+	     MLD_DROP_DST},
+	    {"v1: hop limit 2", 1, NULL, NULL, {.hop_limit = 2}, 0, MLD_DROP_HOP_LIMIT},
+	    {"v1: global source", 1, NULL, NULL, {.src = "2001:db8::9"}, 0, MLD_DROP_SRC},
+	    {"v1: no router alert", 1, NULL, NULL, {.no_ra = 1}, 0, MLD_DROP_NO_RA},
+	    {"v1: bad checksum", 1, NULL, NULL, {.bad_csum = 1}, 0, MLD_DROP_CSUM},
+	    {"v1: 23 bytes", 1, NULL, NULL, {.truncate = 1}, 1, MLD_DROP_LEN},
+	    {"v1: unicast group field",
+	     1,
+	     "2001:db8::1",
+	     NULL,
+	     {.dst = "ff02::1"},
+	     0,
+	     MLD_DROP_GROUP},
 	};
 	struct sim *s = sim_new(NULL);
 	size_t i;
@@ -631,15 +648,16 @@ TEST(errata_05_invalid_query_changes_nothing)
 		if (rc == MLD_OK)
 			t_fail(__FILE__, __LINE__, "%s: accepted", b->what);
 		if (strcmp(d0, d1))
-			t_fail(__FILE__, __LINE__, "%s: state changed:\n%s---\n%s", b->what, d0, d1);
+			t_fail(__FILE__, __LINE__, "%s: state changed:\n%s---\n%s", b->what, d0,
+			       d1);
 		if (st1.rx_drop[b->reason] != st0.rx_drop[b->reason] + 1)
 			t_fail(__FILE__, __LINE__, "%s: not counted as %s", b->what,
 			       mld_drop_name(b->reason));
 		CHECK_EQ(drops_total(&st1), drops_total(&st0) + 1);
 		CHECK_EQ(st1.rx_v2_general + st1.rx_v2_group + st1.rx_v2_group_source +
-				 st1.rx_v1_queries,
-			 st0.rx_v2_general + st0.rx_v2_group + st0.rx_v2_group_source +
-				 st0.rx_v1_queries);
+		             st1.rx_v1_queries,
+		         st0.rx_v2_general + st0.rx_v2_group + st0.rx_v2_group_source +
+		             st0.rx_v1_queries);
 		free(d0);
 		free(d1);
 	}
@@ -1162,7 +1180,7 @@ TEST(errata_14_join_leave_records)
 
 	/* SSM through set_filter, two sources; leave by mld_leave. */
 	CHECK_EQ(setf(s, IF1, L, "ff3e::8000:1", MLD_FMODE_INCLUDE, "2001:db8::1 2001:db8::2"),
-		 MLD_OK);
+	         MLD_OK);
 	sim_advance(s, 5000);
 	CHECK_EQ(count_records(s, 0, &gs, NULL), 2);
 	CHECK_EQ(count_records(s, MLD_ALLOW_NEW_SOURCES, &gs, &r), 2);
@@ -1194,17 +1212,16 @@ TEST(errata_15_gs_query_answers)
 		const char *query;
 		const char *answer; /* NULL = no answer */
 	} tab[] = {
-		{"ff3e::1", MLD_FMODE_INCLUDE, "2001:db8::1 2001:db8::2", "2001:db8::2 2001:db8::3",
-		 "2001:db8::2"},
-		{"ff3e::2", MLD_FMODE_EXCLUDE, "2001:db8::1", "2001:db8::1 2001:db8::3",
-		 "2001:db8::3"},
-		{"ff3e::3", MLD_FMODE_EXCLUDE, "", "2001:db8::1 2001:db8::3",
-		 "2001:db8::1 2001:db8::3"},
-		{"ff3e::4", MLD_FMODE_INCLUDE, "2001:db8::1", "2001:db8::3", NULL},
-		{"ff3e::5", MLD_FMODE_EXCLUDE, "2001:db8::1 2001:db8::3", "2001:db8::1 2001:db8::3",
-		 NULL},
-		{"ff3e::6", MLD_FMODE_EXCLUDE, "2001:db8::1 2001:db8::2 2001:db8::4",
-		 "2001:db8::1 2001:db8::2 2001:db8::3 2001:db8::5", "2001:db8::3 2001:db8::5"},
+	    {"ff3e::1", MLD_FMODE_INCLUDE, "2001:db8::1 2001:db8::2", "2001:db8::2 2001:db8::3",
+	     "2001:db8::2"},
+	    {"ff3e::2", MLD_FMODE_EXCLUDE, "2001:db8::1", "2001:db8::1 2001:db8::3", "2001:db8::3"},
+	    {"ff3e::3", MLD_FMODE_EXCLUDE, "", "2001:db8::1 2001:db8::3",
+	     "2001:db8::1 2001:db8::3"},
+	    {"ff3e::4", MLD_FMODE_INCLUDE, "2001:db8::1", "2001:db8::3", NULL},
+	    {"ff3e::5", MLD_FMODE_EXCLUDE, "2001:db8::1 2001:db8::3", "2001:db8::1 2001:db8::3",
+	     NULL},
+	    {"ff3e::6", MLD_FMODE_EXCLUDE, "2001:db8::1 2001:db8::2 2001:db8::4",
+	     "2001:db8::1 2001:db8::2 2001:db8::3 2001:db8::5", "2001:db8::3 2001:db8::5"},
 	};
 	size_t i;
 
@@ -1258,7 +1275,7 @@ static struct sim *big_sim(void)
  * 'nrec' records, each within SRC(first..first+n), none empty, each in its
  * own packet, and (if union_all) together covering all n sources. */
 static void check_split(struct sim *s, const struct in6_addr *g, uint8_t type, unsigned first,
-			unsigned n, size_t nrec, int union_all)
+                        unsigned n, size_t nrec, int union_all)
 {
 	static uint8_t seen[2048];
 	size_t i, recs = 0, total = 0, distinct = 0;
@@ -1379,7 +1396,7 @@ TEST(errata_16_oversize_records)
 			struct in6_addr a = SRC(k);
 
 			off += (size_t)snprintf(list + off, 150 * 48 - off, "%s%s", k ? " " : "",
-						S(&a));
+			                        S(&a));
 		}
 		t0 = s->now;
 		CHECK_EQ(rxq(s, "ff3e::1", 1000, list, NULL), MLD_OK);
@@ -1490,8 +1507,8 @@ TEST(errata_17_no_packet_over_mtu)
 
 		snprintf(buf, sizeof(buf), "ff3e::2:%x", k);
 		CHECK_EQ(setf_n(s, IF2, buf, k % 2 ? MLD_FMODE_INCLUDE : MLD_FMODE_EXCLUDE,
-				(unsigned)k, (unsigned)(1 + k * 3)),
-			 MLD_OK);
+		                (unsigned)k, (unsigned)(1 + k * 3)),
+		         MLD_OK);
 	}
 	settle(s);
 	t0 = s->now;
@@ -1687,7 +1704,7 @@ static void e18_run(uint64_t seed, int steps)
 				if (set & (1u << k))
 					a[n++] = SRC((unsigned)k);
 			want = mode == MLD_FMODE_INCLUDE && !set && !model[gi][l].mode ? MLD_E_NOENT
-										      : MLD_OK;
+			                                                               : MLD_OK;
 			rc = mld_set_filter(s->e, IF1, names[l], &g, mode, a, n, s->now);
 			CHECK_EQ(rc, want);
 			if (rc == MLD_OK) {
@@ -1702,9 +1719,9 @@ static void e18_run(uint64_t seed, int steps)
 			model[gi][l].set = 0;
 		} else if (op == 8) {
 			int rc = mld_join(s->e, IF1, names[l], &g, s->now);
-			int want = !model[gi][l].mode			      ? MLD_OK
-				   : model[gi][l].mode == MLD_FMODE_EXCLUDE ? MLD_E_EXIST
-									      : MLD_E_MODE;
+			int want = !model[gi][l].mode                       ? MLD_OK
+			           : model[gi][l].mode == MLD_FMODE_EXCLUDE ? MLD_E_EXIST
+			                                                    : MLD_E_MODE;
 
 			CHECK_EQ(rc, want);
 			if (rc == MLD_OK) {
@@ -1883,9 +1900,9 @@ TEST(errata_19_gq_response_complete)
 			for (j = 0; j < 5; j++)
 				src[j] = SRC(j);
 			CHECK_EQ(mld_set_filter(s->e, IF1, L, &g,
-						k % 8 ? MLD_FMODE_INCLUDE : MLD_FMODE_EXCLUDE, src,
-						1 + (size_t)(k % 5), s->now),
-				 MLD_OK);
+			                        k % 8 ? MLD_FMODE_INCLUDE : MLD_FMODE_EXCLUDE, src,
+			                        1 + (size_t)(k % 5), s->now),
+			         MLD_OK);
 		} else {
 			CHECK_EQ(mld_join(s->e, IF1, L, &g, s->now), MLD_OK);
 		}
@@ -1927,9 +1944,9 @@ TEST(errata_19_gq_response_complete)
 
 			for (r = 0; r < d->nrec; r++) {
 				int x = d->recs[r].group.s6_addr[14] << 8 |
-					d->recs[r].group.s6_addr[15];
+				        d->recs[r].group.s6_addr[15];
 				int cs = d->recs[r].type == MLD_MODE_IS_EXCLUDE ||
-					 d->recs[r].type == MLD_MODE_IS_INCLUDE;
+				         d->recs[r].type == MLD_MODE_IS_INCLUDE;
 
 				if (!cs || x >= N)
 					continue;
@@ -1942,7 +1959,8 @@ TEST(errata_19_gq_response_complete)
 		}
 		for (k = 0; k < N; k += 2)
 			if (seen[k] != 1 && bad++ < 5)
-				t_fail(__FILE__, __LINE__, "group %d reported %u times", k, seen[k]);
+				t_fail(__FILE__, __LINE__, "group %d reported %u times", k,
+				       seen[k]);
 	}
 out:
 	sim_free(s);
@@ -1961,14 +1979,14 @@ TEST(errata_20_merge_mixed_modes)
 	uint64_t t0;
 	int rc;
 
-	CHECK_EQ(setf(s, IF1, "a", "ff3e::20", MLD_FMODE_EXCLUDE,
-		      "2001:db8::1 2001:db8::2 2001:db8::3"),
-		 MLD_OK);
-	CHECK_EQ(setf(s, IF1, "b", "ff3e::20", MLD_FMODE_EXCLUDE,
-		      "2001:db8::2 2001:db8::3 2001:db8::4"),
-		 MLD_OK);
+	CHECK_EQ(
+	    setf(s, IF1, "a", "ff3e::20", MLD_FMODE_EXCLUDE, "2001:db8::1 2001:db8::2 2001:db8::3"),
+	    MLD_OK);
+	CHECK_EQ(
+	    setf(s, IF1, "b", "ff3e::20", MLD_FMODE_EXCLUDE, "2001:db8::2 2001:db8::3 2001:db8::4"),
+	    MLD_OK);
 	CHECK_EQ(setf(s, IF1, "c", "ff3e::20", MLD_FMODE_INCLUDE, "2001:db8::3 2001:db8::5"),
-		 MLD_OK);
+	         MLD_OK);
 	gi = ginfo(s, IF1, "ff3e::20", &rc);
 	CHECK_EQ(rc, MLD_OK);
 	CHECK_EQ(gi.mode, MLD_FMODE_EXCLUDE);
@@ -2001,9 +2019,9 @@ TEST(errata_20_merge_mixed_modes)
 	CHECK(rec_srcs_are(r, "2001:db8::2"));
 	settle(s);
 	/* The INCLUDE listener adds 2001:db8::2: subtracted as well. */
-	CHECK_EQ(setf(s, IF1, "c", "ff3e::20", MLD_FMODE_INCLUDE,
-		      "2001:db8::2 2001:db8::3 2001:db8::5"),
-		 MLD_OK);
+	CHECK_EQ(
+	    setf(s, IF1, "c", "ff3e::20", MLD_FMODE_INCLUDE, "2001:db8::2 2001:db8::3 2001:db8::5"),
+	    MLD_OK);
 	gi = ginfo(s, IF1, "ff3e::20", &rc);
 	CHECK_EQ(gi.mode, MLD_FMODE_EXCLUDE);
 	CHECK_EQ(gi.nsrc, 0);
@@ -2193,8 +2211,8 @@ TEST(errata_21_leaving_group_on_switch_to_v1)
  * join or leave, not to queries, not in v1. */
 TEST(errata_22_never_reported_scopes)
 {
-	static const char *quiet[] = {"ff02::1", "ff01::5", "ff00::5", "ff11::5", "ff30::5",
-				      "ff01::1"};
+	static const char *quiet[] = {"ff02::1", "ff01::5", "ff00::5",
+	                              "ff11::5", "ff30::5", "ff01::1"};
 	struct mld_tunables t = deftun();
 	struct sim *s;
 	struct in6_addr loud = A("ff3e::1");
@@ -2277,8 +2295,7 @@ TEST(errata_23_gs_throttle)
 	CHECK_EQ(mld_tunables_check(&t, NULL), MLD_OK);
 
 	s = sim_new(NULL);
-	CHECK_EQ(setf(s, IF1, L, "ff3e::23", MLD_FMODE_INCLUDE, "2001:db8::1 2001:db8::2"),
-		 MLD_OK);
+	CHECK_EQ(setf(s, IF1, L, "ff3e::23", MLD_FMODE_INCLUDE, "2001:db8::1 2001:db8::2"), MLD_OK);
 	CHECK_EQ(join(s, "ff3e::24"), MLD_OK);
 	settle(s);
 	mld_stats_get(s->e, &st0);

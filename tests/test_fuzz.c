@@ -388,11 +388,13 @@ static const char *mask_str(uint8_t mode, uint16_t m)
 
 	k = (k + 1) % 4;
 	o = (size_t)snprintf(buf[k], sizeof(buf[k]), "%s{",
-			     mode == M_EX ? "EX" : mode == M_IN ? "IN" : "none");
+	                     mode == M_EX   ? "EX"
+	                     : mode == M_IN ? "IN"
+	                                    : "none");
 	for (i = 0; i < NS; i++)
 		if (m & (1u << i))
 			o += (size_t)snprintf(buf[k] + o, sizeof(buf[k]) - o, "%s%d",
-					      (m & ((1u << i) - 1)) ? "," : "", i);
+			                      (m & ((1u << i) - 1)) ? "," : "", i);
 	snprintf(buf[k] + o, sizeof(buf[k]) - o, "}");
 	return buf[k];
 }
@@ -420,8 +422,8 @@ static int listener_cb(void *ctx, const struct mld_listener_info *l)
 	c->seen[i]++;
 	m = set_mask(l->srcs, l->nsrc, &bad);
 	if (bad || l->mode != c->ls[i].mode || m != c->ls[i].srcs)
-		FAIL(c->w, "%s step %llu: link %d group %s listener %s is %s%s, model %s", c->w->what,
-		     (unsigned long long)c->w->step, c->li, S(&groups[c->g]), l->name,
+		FAIL(c->w, "%s step %llu: link %d group %s listener %s is %s%s, model %s",
+		     c->w->what, (unsigned long long)c->w->step, c->li, S(&groups[c->g]), l->name,
 		     mask_str((uint8_t)l->mode, m), bad ? " (bad list)" : "",
 		     mask_str(c->ls[i].mode, c->ls[i].srcs));
 	return 0;
@@ -445,10 +447,11 @@ static void check_group(struct fw *w, int li, int g, const struct lf *ls)
 			return;
 		}
 		/* Only a group still sending its leave records may linger. */
-		if (gi.state != MLD_LEAVING_MEMBER || gi.nlisteners || gi.mode != MLD_FMODE_INCLUDE ||
-		    gi.nsrc)
-			FAIL(w, "%s step %llu: link %d group %s has no listener but is %s %s/%zu "
-				"with %zu listeners",
+		if (gi.state != MLD_LEAVING_MEMBER || gi.nlisteners ||
+		    gi.mode != MLD_FMODE_INCLUDE || gi.nsrc)
+			FAIL(w,
+			     "%s step %llu: link %d group %s has no listener but is %s %s/%zu "
+			     "with %zu listeners",
 			     w->what, (unsigned long long)w->step, li, S(&groups[g]),
 			     mld_state_name(gi.state), gi.mode == MLD_FMODE_EXCLUDE ? "EX" : "IN",
 			     gi.nsrc, gi.nlisteners);
@@ -456,7 +459,8 @@ static void check_group(struct fw *w, int li, int g, const struct lf *ls)
 	}
 	if (rc != MLD_OK) {
 		FAIL(w, "%s step %llu: link %d group %s missing (model %s)", w->what,
-		     (unsigned long long)w->step, li, S(&groups[g]), mask_str(want.mode, want.srcs));
+		     (unsigned long long)w->step, li, S(&groups[g]),
+		     mask_str(want.mode, want.srcs));
 		return;
 	}
 	m = set_mask(gi.srcs, gi.nsrc, &bad);
@@ -475,7 +479,8 @@ static void check_group(struct fw *w, int li, int g, const struct lf *ls)
 		mld_group_listeners(w->e, link_ifx[li], &groups[g], listener_cb, &c);
 		for (i = 0; i < NL; i++)
 			if (c.seen[i] != (ls[i].mode != M_NONE))
-				FAIL(w, "%s step %llu: group %s listener %s listed %d times, model %s",
+				FAIL(w,
+				     "%s step %llu: group %s listener %s listed %d times, model %s",
 				     w->what, (unsigned long long)w->step, S(&groups[g]), lnames[i],
 				     c.seen[i], mask_str(ls[i].mode, ls[i].srcs));
 	}
@@ -523,7 +528,7 @@ static int group_index(const struct in6_addr *g)
  */
 static void model_check_pkt(struct fw *w, int li, const struct dpkt *d)
 {
-	struct lf (*model)[NL] = w->model[li];
+	struct lf(*model)[NL] = w->model[li];
 	uint16_t r;
 
 	if (d->icmp_type != MLD_ICMP_V2_REPORT) {
@@ -563,8 +568,9 @@ static void model_check_pkt(struct fw *w, int li, const struct dpkt *d)
 					bad = 0;
 			}
 		if (bad) {
-			FAIL(w, "%s step %llu: record type %u for %s lists a source twice or an "
-				"unknown one",
+			FAIL(w,
+			     "%s step %llu: record type %u for %s lists a source twice or an "
+			     "unknown one",
 			     w->what, (unsigned long long)w->step, rec->type, S(&rec->group));
 			continue;
 		}
@@ -598,8 +604,9 @@ static void model_check_pkt(struct fw *w, int li, const struct dpkt *d)
 			break;
 		}
 		if (!ok)
-			FAIL(w, "%s step %llu t=%llu: link %d record type %u %s %s (+%d others), but "
-				"the filter is %s",
+			FAIL(w,
+			     "%s step %llu t=%llu: link %d record type %u %s %s (+%d others), but "
+			     "the filter is %s",
 			     w->what, (unsigned long long)w->step, (unsigned long long)w->now, li,
 			     rec->type, S(&rec->group), mask_str(M_IN, set), unknown,
 			     mask_str(m.mode, m.srcs));
@@ -678,7 +685,7 @@ static void fix_plen(uint8_t *p, size_t len)
 
 /* A hop-by-hop Router Alert MLD packet around an ICMPv6 body. */
 static size_t wrap(uint8_t *b, const struct in6_addr *src, const struct in6_addr *dst,
-		   const uint8_t *icmp, size_t il)
+                   const uint8_t *icmp, size_t il)
 {
 	const uint8_t hbh[8] = {58, 0, 5, 2, 0, 0, 1, 0};
 
@@ -717,11 +724,12 @@ static struct in6_addr rand_src(struct fw *w)
  * group list to pick from.
  */
 static size_t make_msg(struct fw *w, uint8_t *b, int kind, const struct in6_addr *gl, int ng,
-		       int v2_qqic_small)
+                       int v2_qqic_small)
 {
 	uint8_t ic[PKT_MAX];
 	struct in6_addr g = gl[rnd(w, (uint32_t)ng)], any, dst, src = A("fe80::9");
-	static const struct in6_addr all_nodes = {{{0xff, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}}};
+	static const struct in6_addr all_nodes = {
+	    {{0xff, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}}};
 	size_t il = 0;
 
 	memset(&any, 0, sizeof(any));
@@ -731,7 +739,8 @@ static size_t make_msg(struct fw *w, uint8_t *b, int kind, const struct in6_addr
 	case 1: /* v2 group */
 	case 2: /* v2 group and source */ {
 		/* Mostly short delays: a long MRC also stretches v1 mode (QRI). */
-		uint16_t mrc = mrcs[chance(w, 85) ? rnd(w, 6) : rnd(w, sizeof(mrcs) / sizeof(mrcs[0]))];
+		uint16_t mrc =
+		    mrcs[chance(w, 85) ? rnd(w, 6) : rnd(w, sizeof(mrcs) / sizeof(mrcs[0]))];
 		size_t n = 0, i;
 
 		if (kind == 0)
@@ -812,12 +821,14 @@ static size_t make_msg(struct fw *w, uint8_t *b, int kind, const struct in6_addr
 /* fuzz_packets: mutation                                             */
 /* ------------------------------------------------------------------ */
 
-
 static void interesting_addr(struct fw *w, uint8_t *p, const struct in6_addr *gl, int ng)
 {
-	const char *lits[] = {"::", "ff02::1", "ff02::2", "ff02::16", "fe80::9", "fe80::1",
-			      "2001:db8::1", "ff01::1", "ff00::", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
-			      "::1", "fe80::"};
+	const char *lits[] = {"::",          "ff02::1",
+	                      "ff02::2",     "ff02::16",
+	                      "fe80::9",     "fe80::1",
+	                      "2001:db8::1", "ff01::1",
+	                      "ff00::",      "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
+	                      "::1",         "fe80::"};
 	struct in6_addr a;
 	unsigned k = rnd(w, 16);
 
@@ -845,18 +856,19 @@ static size_t mutate(struct fw *w, uint8_t *p, size_t len, const struct in6_addr
 			if (!len)
 				break;
 			pos = (io && io < len && chance(w, 75)) ? io + rnd(w, (uint32_t)(len - io))
-								: rnd(w, (uint32_t)len);
+			                                        : rnd(w, (uint32_t)len);
 			p[pos] ^= (uint8_t)(1u << rnd(w, 8));
 			break;
 		}
 		case 3: { /* set a byte to an edge value */
-			const uint8_t v[] = {0, 1, 2, 0x7f, 0x80, 0xff, 58, 60, 43, 44, 0x18, 24, 28};
+			const uint8_t v[] = {0,  1,  2,  0x7f, 0x80, 0xff, 58,
+			                     60, 43, 44, 0x18, 24,   28};
 			size_t pos;
 
 			if (!len)
 				break;
 			pos = (io && io < len && chance(w, 75)) ? io + rnd(w, (uint32_t)(len - io))
-								: rnd(w, (uint32_t)len);
+			                                        : rnd(w, (uint32_t)len);
 			p[pos] = v[rnd(w, sizeof(v))];
 			break;
 		}
@@ -942,8 +954,7 @@ static size_t mutate(struct fw *w, uint8_t *p, size_t len, const struct in6_addr
 }
 
 /* Parses just enough for an mld_input_icmp meta (the XDP path). */
-static int meta_of(struct fw *w, const uint8_t *p, size_t len, struct mld_rx_meta *m,
-		   size_t *io)
+static int meta_of(struct fw *w, const uint8_t *p, size_t len, struct mld_rx_meta *m, size_t *io)
 {
 	size_t o = icmp_off(p, len);
 
@@ -996,12 +1007,12 @@ static void packet_world(struct fw *w, const struct fuzz_cfg *c, struct lf (*mod
 				rc = mld_join(w->e, IF1, lnames[i], &groups[g], w->now);
 				model[g][i] = (struct lf){M_EX, 0};
 			} else if (k == 1 && n) {
-				rc = mld_set_filter(w->e, IF1, lnames[i], &groups[g], MLD_FMODE_INCLUDE, v,
-						    n, w->now);
+				rc = mld_set_filter(w->e, IF1, lnames[i], &groups[g],
+				                    MLD_FMODE_INCLUDE, v, n, w->now);
 				model[g][i] = (struct lf){M_IN, m};
 			} else {
-				rc = mld_set_filter(w->e, IF1, lnames[i], &groups[g], MLD_FMODE_EXCLUDE, v,
-						    n, w->now);
+				rc = mld_set_filter(w->e, IF1, lnames[i], &groups[g],
+				                    MLD_FMODE_EXCLUDE, v, n, w->now);
 				model[g][i] = (struct lf){M_EX, m};
 			}
 			if (rc == MLD_E_LIMIT_SRCS_GROUP) {
@@ -1054,8 +1065,8 @@ static void leave_all(struct fw *w, int li, struct lf (*model)[NL])
 		     info.groups, link_ifx[li]);
 }
 
-static void stats_delta(struct fw *w, const struct mld_stats *a, const struct mld_stats *b,
-			int rc, const char *dump0)
+static void stats_delta(struct fw *w, const struct mld_stats *a, const struct mld_stats *b, int rc,
+                        const char *dump0)
 {
 	int r, moved = 0;
 	struct mld_stats x = *a;
@@ -1076,8 +1087,8 @@ static void stats_delta(struct fw *w, const struct mld_stats *a, const struct ml
 		FAIL(w, "%s step %llu: accepted but a drop counter moved", w->what,
 		     (unsigned long long)w->step);
 	if (b->rx_packets != a->rx_packets + 1)
-		FAIL(w, "%s step %llu: rx_packets moved by %lld", w->what, (unsigned long long)w->step,
-		     (long long)(b->rx_packets - a->rx_packets));
+		FAIL(w, "%s step %llu: rx_packets moved by %lld", w->what,
+		     (unsigned long long)w->step, (long long)(b->rx_packets - a->rx_packets));
 	if (rc < 0) {
 		memcpy(x.rx_drop, b->rx_drop, sizeof(x.rx_drop));
 		x.rx_packets = b->rx_packets;
@@ -1127,7 +1138,7 @@ static void packet_fuzz(uint64_t seed, const struct fuzz_cfg *c, unsigned iters)
 			/* v1 queries rarer: each holds the link in v1 mode for RV·QI+QRI. */
 			const int kinds[] = {0, 0, 1, 1, 2, 2, 2, 5, 6, 7, 7};
 			int kind = chance(&w, 5) ? 3 + (int)rnd(&w, 2)
-						 : kinds[rnd(&w, sizeof(kinds) / sizeof(kinds[0]))];
+			                         : kinds[rnd(&w, sizeof(kinds) / sizeof(kinds[0]))];
 
 			len = make_msg(&w, buf, kind, groups, NG, chance(&w, 80));
 		}
@@ -1162,12 +1173,12 @@ static void packet_fuzz(uint64_t seed, const struct fuzz_cfg *c, unsigned iters)
 	leave_all(&w, 0, model);
 	if (getenv("FUZZ_VERBOSE"))
 		fprintf(stderr,
-			"  fuzz_packets seed %llu: %u inputs, %llu accepted, %llu dropped, %llu "
-			"packets out (%llu v1, %llu v2, %llu records)\n",
-			(unsigned long long)seed, it, (unsigned long long)accepted,
-			(unsigned long long)dropped, (unsigned long long)w.tx_pkts,
-			(unsigned long long)w.tx_v1, (unsigned long long)w.tx_v2,
-			(unsigned long long)w.tx_recs);
+		        "  fuzz_packets seed %llu: %u inputs, %llu accepted, %llu dropped, %llu "
+		        "packets out (%llu v1, %llu v2, %llu records)\n",
+		        (unsigned long long)seed, it, (unsigned long long)accepted,
+		        (unsigned long long)dropped, (unsigned long long)w.tx_pkts,
+		        (unsigned long long)w.tx_v1, (unsigned long long)w.tx_v2,
+		        (unsigned long long)w.tx_recs);
 	/* Some of each, or the mutator is off. */
 	if (!w.failed) {
 		CHECK(accepted > iters / 20);
@@ -1200,10 +1211,10 @@ TEST(fuzz_packets_default)
 TEST(fuzz_packets_variants)
 {
 	const struct fuzz_cfg cs[] = {
-		{1280, 0, 1, 0, 512, MLD_LL_NONE},
-		{9000, 1, 7, 10000, 512, MLD_LL_VALID},
-		{1500, 2, 2, 0, 3, MLD_LL_TENTATIVE},
-		{1280, 0, 3, 59000, 40, MLD_LL_VALID},
+	    {1280, 0, 1, 0, 512, MLD_LL_NONE},
+	    {9000, 1, 7, 10000, 512, MLD_LL_VALID},
+	    {1500, 2, 2, 0, 3, MLD_LL_TENTATIVE},
+	    {1280, 0, 3, 59000, 40, MLD_LL_VALID},
 	};
 	size_t i;
 	unsigned k;
@@ -1219,12 +1230,12 @@ TEST(fuzz_packets_variants)
 /* ------------------------------------------------------------------ */
 
 enum { OP_JOIN, OP_LEAVE, OP_JSRC, OP_LSRC, OP_BLOCK, OP_UNBLOCK, OP_SET, OP_N };
-static const char *const op_names[OP_N] = {"join", "leave", "join_source", "leave_source",
-					   "block", "unblock", "set_filter"};
+static const char *const op_names[OP_N] = {"join",  "leave",   "join_source", "leave_source",
+                                           "block", "unblock", "set_filter"};
 
 /* RFC 3678 semantics: the listener's next filter, or the error. */
 static int model_op(const struct lf *cur, int op, int s, uint8_t smode, uint16_t smask,
-		    struct lf *next)
+                    struct lf *next)
 {
 	uint16_t bit = (uint16_t)(1u << s);
 
@@ -1289,8 +1300,8 @@ static int model_op(const struct lf *cur, int op, int s, uint8_t smode, uint16_t
 static struct in6_addr empty_list[1];
 
 static int do_listener_op(struct fw *w, uint32_t ifx, const char *name, const struct in6_addr *g,
-			  int op, const struct in6_addr *src, uint8_t smode,
-			  const struct in6_addr *v, size_t n)
+                          int op, const struct in6_addr *src, uint8_t smode,
+                          const struct in6_addr *v, size_t n)
 {
 	switch (op) {
 	case OP_JOIN:
@@ -1307,8 +1318,8 @@ static int do_listener_op(struct fw *w, uint32_t ifx, const char *name, const st
 		return mld_unblock_source(w->e, ifx, name, g, src, w->now);
 	default:
 		/* Never NULL for an empty list: see input_set_filter_empty_null_list. */
-		return mld_set_filter(w->e, ifx, name, g, (enum mld_fmode)smode, n ? v : empty_list, n,
-				      w->now);
+		return mld_set_filter(w->e, ifx, name, g, (enum mld_fmode)smode, n ? v : empty_list,
+		                      n, w->now);
 	}
 }
 
@@ -1368,7 +1379,7 @@ static void ops_listener_step(struct opw *o, int li)
 		if (popcount16(next.srcs) > (int)o->tun[li].max_srcs_per_listener)
 			want = MLD_E_LIMIT_SRCS_LISTENER;
 		else if (mld_group_info(w->e, ifx, gp, &gi) == MLD_E_NOENT &&
-			 info.groups >= o->tun[li].max_groups)
+		         info.groups >= o->tun[li].max_groups)
 			want = MLD_E_LIMIT_GROUPS;
 	}
 	if (chance(w, 4)) {
@@ -1397,8 +1408,9 @@ static void ops_listener_step(struct opw *o, int li)
 	}
 	rc = do_listener_op(w, ifx, name, gp, op, sp, smode, v, n);
 	if (rc != want)
-		FAIL(w, "%s step %llu: link %d %s %s by %s (src %d, %s) returned %s, model says %s "
-			"(listener was %s)",
+		FAIL(w,
+		     "%s step %llu: link %d %s %s by %s (src %d, %s) returned %s, model says %s "
+		     "(listener was %s)",
 		     w->what, (unsigned long long)w->step, li, op_names[op], S(gp), name, s,
 		     mask_str(smode, smask), mld_strerror(rc), mld_strerror(want),
 		     mask_str(cur->mode, cur->srcs));
@@ -1423,8 +1435,8 @@ static void ops_step(struct opw *o)
 	} else if (r < 74) {
 		/* A query or report from the network. */
 		const int kinds[] = {0, 0, 1, 1, 2, 2, 2, 3, 4, 5, 5, 6, 7};
-		size_t len = make_msg(w, buf, kinds[rnd(w, sizeof(kinds) / sizeof(kinds[0]))], groups,
-				      12, 1);
+		size_t len = make_msg(w, buf, kinds[rnd(w, sizeof(kinds) / sizeof(kinds[0]))],
+		                      groups, 12, 1);
 
 		mld_input_packet(w->e, ifx, buf, len, w->now);
 		o->queries++;
@@ -1501,8 +1513,8 @@ static void ops_fuzz(uint64_t seed, unsigned steps)
 				check_group(w, li, g, o.model[li][g]);
 		r = rnd(w, 100);
 		fw_run_until(w, w->now + (r < 75   ? rnd(w, 100)
-					  : r < 98 ? 100 + rnd(w, 600)
-						   : 1000 + rnd(w, 5000)));
+		                          : r < 98 ? 100 + rnd(w, 600)
+		                                   : 1000 + rnd(w, 5000)));
 		for (li = 0; li < NLINK; li++)
 			for (g = 0; g < NG && !w->failed; g++)
 				check_group(w, li, g, o.model[li][g]);
@@ -1511,20 +1523,22 @@ static void ops_fuzz(uint64_t seed, unsigned steps)
 	for (li = 0; li < NLINK; li++) {
 		if (!w->lk[li].up && mld_link_set_up(w->e, link_ifx[li], 1, w->now) == MLD_OK)
 			w->lk[li].up = 1;
-		if (w->lk[li].silent && mld_link_set_silent(w->e, link_ifx[li], 0, w->now) == MLD_OK)
+		if (w->lk[li].silent &&
+		    mld_link_set_silent(w->e, link_ifx[li], 0, w->now) == MLD_OK)
 			w->lk[li].silent = 0;
 	}
 	for (li = 0; li < NLINK; li++)
 		leave_all(w, li, o.model[li]);
 	if (getenv("FUZZ_VERBOSE"))
-		fprintf(stderr,
-			"  fuzz_ops seed %llu: %u steps, %llu virtual s, %llu ops ok, %llu refused, "
-			"%llu network messages, %llu packets out (%llu v1, %llu v2, %llu records)\n",
-			(unsigned long long)seed, st, (unsigned long long)(w->now / 1000),
-			(unsigned long long)o.ops_ok, (unsigned long long)o.ops_err,
-			(unsigned long long)o.queries, (unsigned long long)w->tx_pkts,
-			(unsigned long long)w->tx_v1, (unsigned long long)w->tx_v2,
-			(unsigned long long)w->tx_recs);
+		fprintf(
+		    stderr,
+		    "  fuzz_ops seed %llu: %u steps, %llu virtual s, %llu ops ok, %llu refused, "
+		    "%llu network messages, %llu packets out (%llu v1, %llu v2, %llu records)\n",
+		    (unsigned long long)seed, st, (unsigned long long)(w->now / 1000),
+		    (unsigned long long)o.ops_ok, (unsigned long long)o.ops_err,
+		    (unsigned long long)o.queries, (unsigned long long)w->tx_pkts,
+		    (unsigned long long)w->tx_v1, (unsigned long long)w->tx_v2,
+		    (unsigned long long)w->tx_recs);
 	if (!w->failed) {
 		CHECK(o.ops_ok > steps / 5);
 		CHECK(w->tx_pkts > 0);
@@ -1594,12 +1608,13 @@ TEST(fuzz_odd_mtu_alignment)
 			continue;
 		}
 		if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
-			t_fail(__FILE__, __LINE__,
-			       "MTU %u: joins on the link %s (status 0x%x): misaligned record header "
-			       "in the state-change buffer (mld_engine.c link_timeout scbuf, "
-			       "mld_packet.c put_record)",
-			       mtus[i], WIFEXITED(st) && WEXITSTATUS(st) == 3 ? "failed" : "crashed",
-			       st);
+			t_fail(
+			    __FILE__, __LINE__,
+			    "MTU %u: joins on the link %s (status 0x%x): misaligned record header "
+			    "in the state-change buffer (mld_engine.c link_timeout scbuf, "
+			    "mld_packet.c put_record)",
+			    mtus[i], WIFEXITED(st) && WEXITSTATUS(st) == 3 ? "failed" : "crashed",
+			    st);
 	}
 }
 

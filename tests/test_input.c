@@ -63,8 +63,15 @@ static uint16_t csum6(const uint8_t *src, const uint8_t *dst, const uint8_t *dat
 	return (uint16_t)~acc;
 }
 
-enum { NH_HOP = 0, NH_UDP = 17, NH_ROUTING = 43, NH_FRAG = 44, NH_ICMP6 = 58, NH_NONE = 59,
-       NH_DST = 60 };
+enum {
+	NH_HOP = 0,
+	NH_UDP = 17,
+	NH_ROUTING = 43,
+	NH_FRAG = 44,
+	NH_ICMP6 = 58,
+	NH_NONE = 59,
+	NH_DST = 60
+};
 
 /* Hop-by-hop header carrying Router Alert value 0 (MLD) and PadN. */
 static size_t ext_hbh_ra(uint8_t *p, uint8_t next)
@@ -150,8 +157,8 @@ static size_t icmp_v2_report(uint8_t *p, const char *group)
  * computed for src/dst. Returns the packet length.
  */
 static size_t assemble(uint8_t *out, const char *src, const char *dst, uint8_t hop,
-		       uint8_t first_nh, const uint8_t *ext, size_t extlen, const uint8_t *icmp,
-		       size_t icmplen)
+                       uint8_t first_nh, const uint8_t *ext, size_t extlen, const uint8_t *icmp,
+                       size_t icmplen)
 {
 	struct in6_addr s = A(src), d = A(dst);
 	size_t plen = extlen + icmplen;
@@ -181,7 +188,7 @@ static size_t assemble(uint8_t *out, const char *src, const char *dst, uint8_t h
 
 /* The common case: hop limit 1, hop-by-hop Router Alert, ICMPv6. */
 static size_t mld_pkt(uint8_t *out, const char *src, const char *dst, const uint8_t *icmp,
-		      size_t icmplen)
+                      size_t icmplen)
 {
 	uint8_t ext[8];
 
@@ -194,12 +201,12 @@ static size_t mld_pkt(uint8_t *out, const char *src, const char *dst, const uint
 /* ------------------------------------------------------------------ */
 
 static const char *G_ASM = "ff3e::1", *G_IN = "ff3e::2", *G_EX = "ff3e::3", *G_NEW = "ff3e::4",
-		  *G_LINK = "ff02::1:ff00:1", *G_IFL = "ff01::7";
-#define S1 "2001:db8::1"
-#define S2 "2001:db8::2"
-#define S3 "2001:db8::3"
-#define S4 "2001:db8::4"
-#define S5 "2001:db8::5"
+                  *G_LINK = "ff02::1:ff00:1", *G_IFL = "ff01::7";
+#define S1      "2001:db8::1"
+#define S2      "2001:db8::2"
+#define S3      "2001:db8::3"
+#define S4      "2001:db8::4"
+#define S5      "2001:db8::5"
 #define QUERIER "fe80::9"
 
 /* A non-NULL pointer for empty source lists: see
@@ -277,7 +284,7 @@ struct future {
 		uint32_t ifindex;
 		size_t len;
 		uint8_t *raw;
-	} *p;
+	} * p;
 };
 
 static void future_record(struct sim *b, struct future *f)
@@ -402,7 +409,8 @@ static void reasons_str(unsigned mask, char *buf, size_t len)
 	buf[0] = 0;
 	for (r = 0; r < MLD_DROP_COUNT; r++)
 		if (mask & (1u << r))
-			o += (size_t)snprintf(buf + o, len - o, "%s%s", o ? "|" : "", mld_drop_name(r));
+			o += (size_t)snprintf(buf + o, len - o, "%s%s", o ? "|" : "",
+			                      mld_drop_name(r));
 }
 
 /*
@@ -412,7 +420,7 @@ static void reasons_str(unsigned mask, char *buf, size_t len)
  * emitted, the next 20 s identical to a twin's.
  */
 static void expect_drop_(int line, const char *label, const struct mld_tunables *t,
-			 const struct rxin *in, unsigned mask)
+                         const struct rxin *in, unsigned mask)
 {
 	struct sim *a;
 	char *d0, *d1, want[256];
@@ -473,14 +481,14 @@ static void expect_drop_(int line, const char *label, const struct mld_tunables 
 }
 
 static void expect_drop_pkt(int line, const char *label, const struct mld_tunables *t,
-			    uint32_t ifindex, const uint8_t *p, size_t len, unsigned mask)
+                            uint32_t ifindex, const uint8_t *p, size_t len, unsigned mask)
 {
 	struct rxin in = {ifindex, p, len, NULL, NULL, 0};
 
 	expect_drop_(line, label, t, &in, mask);
 }
 
-#define R(reason) (1u << (reason))
+#define R(reason)                   (1u << (reason))
 #define DROP(label, p, len, reason) expect_drop_pkt(__LINE__, label, NULL, IF1, p, len, R(reason))
 
 /* Accepted input (controls that the drops above are not vacuous). */
@@ -556,14 +564,14 @@ TEST(input_controls_accepted)
 	e = ext_hbh_ra(ext, NH_DST);
 	e += ext_pad(ext + e, NH_ICMP6);
 	n = assemble(p, QUERIER, G_ASM, 1, NH_HOP, ext, e, ic,
-		     icmp_v2_query(ic, G_ASM, 1000, NULL));
+	             icmp_v2_query(ic, G_ASM, 1000, NULL));
 	CHECK_EQ(accept_rc(p, n, NULL), MLD_OK);
 	{
 		/* Pad1 ×2, PadN, RA: 16-byte header. */
 		const uint8_t h[16] = {NH_ICMP6, 1, 0, 0, 1, 6, 0, 0, 0, 0, 0, 0, 5, 2, 0, 0};
 
 		n = assemble(p, QUERIER, G_ASM, 1, NH_HOP, h, 16, ic,
-			     icmp_v2_query(ic, G_ASM, 1000, NULL));
+		             icmp_v2_query(ic, G_ASM, 1000, NULL));
 		CHECK_EQ(accept_rc(p, n, NULL), MLD_OK);
 	}
 }
@@ -690,15 +698,15 @@ TEST(input_malformed_hop_by_hop_tlv)
 		uint8_t h[16];
 		size_t len;
 	} bad[] = {
-		/* PadN claiming 10 bytes in a 6-byte option area. */
-		{"PadN overruns", {NH_ICMP6, 0, 5, 2, 0, 0, 1, 10}, 8},
-		/* RA claiming 4 bytes: runs past the header. */
-		{"RA overruns", {NH_ICMP6, 0, 1, 0, 5, 4, 0, 0}, 8},
-		/* Router Alert with a length other than 2 (RFC 2711). */
-		{"RA length 3", {NH_ICMP6, 1, 5, 3, 0, 0, 0, 1, 7, 0, 0, 0, 0, 0, 0, 0}, 16},
-		{"RA length 0", {NH_ICMP6, 0, 5, 0, 5, 2, 0, 0}, 8},
-		/* An option type in the last byte, with no length byte. */
-		{"type without length", {NH_ICMP6, 0, 5, 2, 0, 0, 0, 7}, 8},
+	    /* PadN claiming 10 bytes in a 6-byte option area. */
+	    {"PadN overruns", {NH_ICMP6, 0, 5, 2, 0, 0, 1, 10}, 8},
+	    /* RA claiming 4 bytes: runs past the header. */
+	    {"RA overruns", {NH_ICMP6, 0, 1, 0, 5, 4, 0, 0}, 8},
+	    /* Router Alert with a length other than 2 (RFC 2711). */
+	    {"RA length 3", {NH_ICMP6, 1, 5, 3, 0, 0, 0, 1, 7, 0, 0, 0, 0, 0, 0, 0}, 16},
+	    {"RA length 0", {NH_ICMP6, 0, 5, 0, 5, 2, 0, 0}, 8},
+	    /* An option type in the last byte, with no length byte. */
+	    {"type without length", {NH_ICMP6, 0, 5, 2, 0, 0, 0, 7}, 8},
 	};
 
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -722,8 +730,8 @@ TEST(input_hop_by_hop_unknown_option_discard)
 
 	for (i = 0; i < sizeof(types); i++) {
 		/* RA, then an unknown option of two data bytes. */
-		const uint8_t h[16] = {NH_ICMP6, 1, 5, 2, 0, 0, types[i], 2, 0xaa, 0xbb,
-				       1,        4, 0, 0, 0, 0};
+		const uint8_t h[16] = {NH_ICMP6, 1,    5, 2, 0, 0, types[i], 2,
+		                       0xaa,     0xbb, 1, 4, 0, 0, 0,        0};
 
 		n = assemble(p, QUERIER, G_ASM, 1, NH_HOP, h, 16, ic, il);
 		snprintf(lab, sizeof(lab), "hop-by-hop option type 0x%02x", types[i]);
@@ -731,7 +739,8 @@ TEST(input_hop_by_hop_unknown_option_discard)
 	}
 	{
 		/* A skippable unknown option (00xxxxxx) is fine. */
-		const uint8_t h[16] = {NH_ICMP6, 1, 5, 2, 0, 0, 0x1e, 2, 0xaa, 0xbb, 1, 4, 0, 0, 0, 0};
+		const uint8_t h[16] = {NH_ICMP6, 1,    5, 2, 0, 0, 0x1e, 2,
+		                       0xaa,     0xbb, 1, 4, 0, 0, 0,    0};
 
 		n = assemble(p, QUERIER, G_ASM, 1, NH_HOP, h, 16, ic, il);
 		CHECK_EQ(accept_rc(p, n, NULL), MLD_OK);
@@ -853,16 +862,16 @@ TEST(input_no_router_alert)
 	DROP("v1 query, PadN only", p, n, MLD_DROP_NO_RA);
 	/* No hop-by-hop header at all. */
 	n = assemble(p, QUERIER, "ff02::1", 1, NH_ICMP6, NULL, 0, ic,
-		     icmp_v2_query(ic, NULL, 1000, NULL));
+	             icmp_v2_query(ic, NULL, 1000, NULL));
 	DROP("no hop-by-hop header", p, n, MLD_DROP_NO_RA);
 	n = assemble(p, "fe80::77", G_ASM, 1, NH_ICMP6, NULL, 0, ic,
-		     icmp_v1(ic, MLD_ICMP_V1_REPORT, G_ASM, 0));
+	             icmp_v1(ic, MLD_ICMP_V1_REPORT, G_ASM, 0));
 	DROP("v1 report without hop-by-hop", p, n, MLD_DROP_NO_RA);
 	/* Router Alert in destination options is not Router Alert. */
 	e = ext_pad(ext, NH_DST);
 	e += ext_hbh_ra(ext + e, NH_ICMP6);
 	n = assemble(p, QUERIER, G_ASM, 1, NH_HOP, ext, e, ic,
-		     icmp_v2_query(ic, G_ASM, 1000, NULL));
+	             icmp_v2_query(ic, G_ASM, 1000, NULL));
 	DROP("Router Alert in dstopts", p, n, MLD_DROP_NO_RA);
 }
 
@@ -886,8 +895,8 @@ TEST(input_router_alert_value_not_mld)
 
 TEST(input_query_source_not_link_local)
 {
-	const char *srcs[] = {"2001:db8::9", "::", "ff02::1", "ff3e::1", "::1", "fec0::9",
-			      "fc00::9",     "::ffff:192.0.2.1"};
+	const char *srcs[] = {"2001:db8::9", "::",      "ff02::1", "ff3e::1",
+	                      "::1",         "fec0::9", "fc00::9", "::ffff:192.0.2.1"};
 	uint8_t p[512];
 	size_t i, n;
 	char lab[96];
@@ -1037,7 +1046,7 @@ static void truncations(int line, const char *what, const uint8_t *orig, size_t 
 			if (!mask)
 				continue; /* a shorter valid message (v1 query, v2 report) */
 			snprintf(lab, sizeof(lab), "%s cut by %zu%s", what, k,
-				 fix ? ", checksum fixed" : "");
+			         fix ? ", checksum fixed" : "");
 			expect_drop_pkt(line, lab, NULL, IF1, p, len, mask);
 			if (len < 48)
 				break;
@@ -1066,7 +1075,7 @@ TEST(input_truncated)
 
 		n = craft_v2_query(p, G_IN, 1000, S1 " " S2, &o);
 		expect_drop_pkt(__LINE__, "GSS query, last source cut", NULL, IF1, p, n,
-				R(MLD_DROP_LEN) | R(MLD_DROP_CSUM));
+		                R(MLD_DROP_LEN) | R(MLD_DROP_CSUM));
 	}
 }
 
@@ -1166,8 +1175,8 @@ TEST(input_general_query_with_sources)
 
 TEST(input_general_query_wrong_destination)
 {
-	const char *dsts[] = {"ff02::2", "ff02::16", "ff3e::1", "ff05::1", "ff01::1", "fe80::1",
-			      "2001:db8::1"};
+	const char *dsts[] = {"ff02::2", "ff02::16", "ff3e::1",    "ff05::1",
+	                      "ff01::1", "fe80::1",  "2001:db8::1"};
 	uint8_t p[512];
 	size_t i, n;
 	char lab[96];
@@ -1189,7 +1198,8 @@ TEST(input_general_query_wrong_destination)
  * group query's destination); any other destination is wrong. */
 TEST(input_group_query_wrong_destination)
 {
-	const char *dsts[] = {"ff3e::2", "ff3e::99", "ff02::2", "ff02::16", "fe80::1", "2001:db8::1"};
+	const char *dsts[] = {"ff3e::2",  "ff3e::99", "ff02::2",
+	                      "ff02::16", "fe80::1",  "2001:db8::1"};
 	uint8_t p[512];
 	size_t i, n;
 	char lab[96];
@@ -1223,7 +1233,8 @@ TEST(input_query_group_not_multicast)
 		n = mld_pkt(p, QUERIER, "ff02::1", ic, icmp_v2_query(ic, groups[i], 1000, S1));
 		snprintf(lab, sizeof(lab), "v2 GSS query for %s", groups[i]);
 		DROP(lab, p, n, MLD_DROP_GROUP);
-		n = mld_pkt(p, QUERIER, "ff02::1", ic, icmp_v1(ic, MLD_ICMP_QUERY, groups[i], 1000));
+		n = mld_pkt(p, QUERIER, "ff02::1", ic,
+		            icmp_v1(ic, MLD_ICMP_QUERY, groups[i], 1000));
 		snprintf(lab, sizeof(lab), "v1 query for %s", groups[i]);
 		DROP(lab, p, n, MLD_DROP_GROUP);
 		/* Sent to that unicast address itself. */
@@ -1256,7 +1267,7 @@ TEST(input_v1_report_group_not_multicast)
 
 	for (i = 0; i < sizeof(groups) / sizeof(groups[0]); i++) {
 		n = mld_pkt(p, "fe80::77", "ff02::1", ic,
-			    icmp_v1(ic, MLD_ICMP_V1_REPORT, groups[i], 0));
+		            icmp_v1(ic, MLD_ICMP_V1_REPORT, groups[i], 0));
 		snprintf(lab, sizeof(lab), "v1 report for %s", groups[i]);
 		DROP(lab, p, n, MLD_DROP_GROUP);
 	}
@@ -1285,7 +1296,8 @@ TEST(input_v1_report_global_source)
 		CHECK_EQ(mld_group_info(s->e, IF1, AP(G_ASM), &gi), MLD_OK);
 		CHECK_EQ(gi.state, MLD_REPORTING_MEMBER);
 		d0 = sim_dump(s);
-		n = mld_pkt(p, "2001:db8::77", G_ASM, ic, icmp_v1(ic, MLD_ICMP_V1_REPORT, G_ASM, 0));
+		n = mld_pkt(p, "2001:db8::77", G_ASM, ic,
+		            icmp_v1(ic, MLD_ICMP_V1_REPORT, G_ASM, 0));
 		CHECK(sim_rx(s, p, n) < 0);
 		d1 = sim_dump(s);
 		if (strcmp(d0, d1))
@@ -1318,7 +1330,7 @@ TEST(input_v1_query_on_link_forced_to_v2)
 	t.force_version = 2;
 	n = craft_v1_query(p, NULL, 1000, NULL);
 	expect_drop_pkt(__LINE__, "v1 general query, forced v2", &t, IF1, p, n,
-			R(MLD_DROP_VERSION));
+	                R(MLD_DROP_VERSION));
 	n = craft_v1_query(p, G_ASM, 1000, NULL);
 	expect_drop_pkt(__LINE__, "v1 group query, forced v2", &t, IF1, p, n, R(MLD_DROP_VERSION));
 }
@@ -1343,7 +1355,7 @@ TEST(input_throttled_query_changes_nothing)
 	n = craft_v2_query(p, G_IN, 300, S2, &o);
 	in.len = n;
 	expect_drop_(__LINE__, "third GSS query within 10 s, other QRV/QQIC/MRC", NULL, &in,
-		     R(MLD_DROP_THROTTLED));
+	             R(MLD_DROP_THROTTLED));
 	/* Same variables as the querier already sent: still a drop. */
 	n = craft_v2_query(p, G_IN, 8000, S2, NULL);
 	in.len = n;
@@ -1442,8 +1454,8 @@ TEST(input_icmp_entry_point)
 		future_free(&tmp_);                                                                \
 	} while (0)
 
-static void op_check(int line, const char *label, struct sim *s, const struct future *f,
-		     char *d0, const struct mld_stats *st0, int rc, int want)
+static void op_check(int line, const char *label, struct sim *s, const struct future *f, char *d0,
+                     const struct mld_stats *st0, int rc, int want)
 {
 	char *d1 = sim_dump(s);
 	struct mld_stats st1;
@@ -1473,15 +1485,16 @@ TEST(input_op_unknown_link)
 		OP_REJECTED(NULL, MLD_E_NOLINK, mld_join(s->e, x, "a", AP(G_NEW), s->now));
 		OP_REJECTED(NULL, MLD_E_NOLINK, mld_leave(s->e, x, "a", AP(G_ASM), s->now));
 		OP_REJECTED(NULL, MLD_E_NOLINK,
-			    mld_join_source(s->e, x, "a", AP(G_IN), AP(S3), s->now));
+		            mld_join_source(s->e, x, "a", AP(G_IN), AP(S3), s->now));
 		OP_REJECTED(NULL, MLD_E_NOLINK,
-			    mld_leave_source(s->e, x, "a", AP(G_IN), AP(S1), s->now));
+		            mld_leave_source(s->e, x, "a", AP(G_IN), AP(S1), s->now));
 		OP_REJECTED(NULL, MLD_E_NOLINK,
-			    mld_block_source(s->e, x, "b", AP(G_EX), AP(S1), s->now));
+		            mld_block_source(s->e, x, "b", AP(G_EX), AP(S1), s->now));
 		OP_REJECTED(NULL, MLD_E_NOLINK,
-			    mld_unblock_source(s->e, x, "b", AP(G_EX), AP(S3), s->now));
-		OP_REJECTED(NULL, MLD_E_NOLINK,
-			    mld_set_filter(s->e, x, "a", AP(G_IN), MLD_FMODE_EXCLUDE, NULL, 0, s->now));
+		            mld_unblock_source(s->e, x, "b", AP(G_EX), AP(S3), s->now));
+		OP_REJECTED(
+		    NULL, MLD_E_NOLINK,
+		    mld_set_filter(s->e, x, "a", AP(G_IN), MLD_FMODE_EXCLUDE, NULL, 0, s->now));
 	}
 }
 
@@ -1496,26 +1509,27 @@ TEST(input_op_group_not_multicast)
 		OP_REJECTED(NULL, MLD_E_NOTMCAST, mld_join(s->e, IF1, "a", AP(g), s->now));
 		OP_REJECTED(NULL, MLD_E_NOTMCAST, mld_leave(s->e, IF1, "a", AP(g), s->now));
 		OP_REJECTED(NULL, MLD_E_NOTMCAST,
-			    mld_join_source(s->e, IF1, "a", AP(g), AP(S1), s->now));
+		            mld_join_source(s->e, IF1, "a", AP(g), AP(S1), s->now));
 		OP_REJECTED(NULL, MLD_E_NOTMCAST,
-			    mld_leave_source(s->e, IF1, "a", AP(g), AP(S1), s->now));
+		            mld_leave_source(s->e, IF1, "a", AP(g), AP(S1), s->now));
 		OP_REJECTED(NULL, MLD_E_NOTMCAST,
-			    mld_block_source(s->e, IF1, "a", AP(g), AP(S1), s->now));
+		            mld_block_source(s->e, IF1, "a", AP(g), AP(S1), s->now));
 		OP_REJECTED(NULL, MLD_E_NOTMCAST,
-			    mld_unblock_source(s->e, IF1, "a", AP(g), AP(S1), s->now));
-		OP_REJECTED(NULL, MLD_E_NOTMCAST,
-			    mld_set_filter(s->e, IF1, "a", AP(g), MLD_FMODE_EXCLUDE, NULL, 0, s->now));
+		            mld_unblock_source(s->e, IF1, "a", AP(g), AP(S1), s->now));
+		OP_REJECTED(
+		    NULL, MLD_E_NOTMCAST,
+		    mld_set_filter(s->e, IF1, "a", AP(g), MLD_FMODE_EXCLUDE, NULL, 0, s->now));
 	}
 	OP_REJECTED(NULL, MLD_E_NOTMCAST, mld_join(s->e, IF1, "a", NULL, s->now));
 	OP_REJECTED(NULL, MLD_E_NOTMCAST,
-		    mld_set_filter(s->e, IF1, "a", NULL, MLD_FMODE_INCLUDE, AP(S1), 1, s->now));
+	            mld_set_filter(s->e, IF1, "a", NULL, MLD_FMODE_INCLUDE, AP(S1), 1, s->now));
 }
 
 TEST(input_op_bad_listener_name)
 {
 	char n64[80], n63[80], n200[256];
-	const char *bad[] = {"", n64, n200, "a b", " a", "a ", "tab\t", "new\nline", "caf\xc3\xa9",
-			     "a;b", "a\"b", "a$b", "a*b", NULL};
+	const char *bad[] = {"",          n64,           n200,  "a b",  " a",  "a ",  "tab\t",
+	                     "new\nline", "caf\xc3\xa9", "a;b", "a\"b", "a$b", "a*b", NULL};
 	size_t i;
 
 	memset(n64, 'x', 64);
@@ -1531,16 +1545,16 @@ TEST(input_op_bad_listener_name)
 		OP_REJECTED(NULL, MLD_E_NAME, mld_join(s->e, IF1, nm, AP(G_ASM), s->now));
 		OP_REJECTED(NULL, MLD_E_NAME, mld_leave(s->e, IF1, nm, AP(G_ASM), s->now));
 		OP_REJECTED(NULL, MLD_E_NAME,
-			    mld_join_source(s->e, IF1, nm, AP(G_IN), AP(S3), s->now));
+		            mld_join_source(s->e, IF1, nm, AP(G_IN), AP(S3), s->now));
 		OP_REJECTED(NULL, MLD_E_NAME,
-			    mld_leave_source(s->e, IF1, nm, AP(G_IN), AP(S1), s->now));
+		            mld_leave_source(s->e, IF1, nm, AP(G_IN), AP(S1), s->now));
 		OP_REJECTED(NULL, MLD_E_NAME,
-			    mld_block_source(s->e, IF1, nm, AP(G_EX), AP(S1), s->now));
+		            mld_block_source(s->e, IF1, nm, AP(G_EX), AP(S1), s->now));
 		OP_REJECTED(NULL, MLD_E_NAME,
-			    mld_unblock_source(s->e, IF1, nm, AP(G_EX), AP(S3), s->now));
-		OP_REJECTED(NULL, MLD_E_NAME,
-			    mld_set_filter(s->e, IF1, nm, AP(G_NEW), MLD_FMODE_INCLUDE, AP(S1), 1,
-					   s->now));
+		            mld_unblock_source(s->e, IF1, nm, AP(G_EX), AP(S3), s->now));
+		OP_REJECTED(
+		    NULL, MLD_E_NAME,
+		    mld_set_filter(s->e, IF1, nm, AP(G_NEW), MLD_FMODE_INCLUDE, AP(S1), 1, s->now));
 	}
 	{
 		/* 63 characters of the allowed set is a good name. */
@@ -1560,40 +1574,41 @@ TEST(input_op_bad_source)
 	for (i = 0; i < 3; i++) {
 		const char *x = bad[i];
 
-		OP_REJECTED(NULL, MLD_E_INVAL, mld_join_source(s->e, IF1, "a", AP(G_IN), AP(x), s->now));
 		OP_REJECTED(NULL, MLD_E_INVAL,
-			    mld_join_source(s->e, IF1, "d", AP(G_NEW), AP(x), s->now));
+		            mld_join_source(s->e, IF1, "a", AP(G_IN), AP(x), s->now));
 		OP_REJECTED(NULL, MLD_E_INVAL,
-			    mld_leave_source(s->e, IF1, "a", AP(G_IN), AP(x), s->now));
+		            mld_join_source(s->e, IF1, "d", AP(G_NEW), AP(x), s->now));
 		OP_REJECTED(NULL, MLD_E_INVAL,
-			    mld_block_source(s->e, IF1, "b", AP(G_EX), AP(x), s->now));
+		            mld_leave_source(s->e, IF1, "a", AP(G_IN), AP(x), s->now));
 		OP_REJECTED(NULL, MLD_E_INVAL,
-			    mld_unblock_source(s->e, IF1, "b", AP(G_EX), AP(x), s->now));
+		            mld_block_source(s->e, IF1, "b", AP(G_EX), AP(x), s->now));
+		OP_REJECTED(NULL, MLD_E_INVAL,
+		            mld_unblock_source(s->e, IF1, "b", AP(G_EX), AP(x), s->now));
 		{
 			struct in6_addr v[3] = {A(S1), A(x), A(S2)};
 
 			OP_REJECTED(NULL, MLD_E_INVAL,
-				    mld_set_filter(s->e, IF1, "a", AP(G_IN), MLD_FMODE_INCLUDE, v, 3,
-						   s->now));
+			            mld_set_filter(s->e, IF1, "a", AP(G_IN), MLD_FMODE_INCLUDE, v,
+			                           3, s->now));
 			OP_REJECTED(NULL, MLD_E_INVAL,
-				    mld_set_filter(s->e, IF1, "b", AP(G_EX), MLD_FMODE_EXCLUDE, v, 3,
-						   s->now));
+			            mld_set_filter(s->e, IF1, "b", AP(G_EX), MLD_FMODE_EXCLUDE, v,
+			                           3, s->now));
 			OP_REJECTED(NULL, MLD_E_INVAL,
-				    mld_set_filter(s->e, IF1, "d", AP(G_NEW), MLD_FMODE_EXCLUDE, v,
-						   3, s->now));
+			            mld_set_filter(s->e, IF1, "d", AP(G_NEW), MLD_FMODE_EXCLUDE, v,
+			                           3, s->now));
 		}
 	}
 	OP_REJECTED(NULL, MLD_E_INVAL, mld_join_source(s->e, IF1, "a", AP(G_IN), NULL, s->now));
 	OP_REJECTED(NULL, MLD_E_INVAL, mld_block_source(s->e, IF1, "b", AP(G_EX), NULL, s->now));
 	OP_REJECTED(NULL, MLD_E_INVAL,
-		    mld_set_filter(s->e, IF1, "a", AP(G_IN), MLD_FMODE_INCLUDE, NULL, 2, s->now));
+	            mld_set_filter(s->e, IF1, "a", AP(G_IN), MLD_FMODE_INCLUDE, NULL, 2, s->now));
 	/* Filter modes other than INCLUDE (1) and EXCLUDE (2). */
 	OP_REJECTED(NULL, MLD_E_INVAL,
-		    mld_set_filter(s->e, IF1, "a", AP(G_IN), (enum mld_fmode)0, AP(S1), 1, s->now));
+	            mld_set_filter(s->e, IF1, "a", AP(G_IN), (enum mld_fmode)0, AP(S1), 1, s->now));
 	OP_REJECTED(NULL, MLD_E_INVAL,
-		    mld_set_filter(s->e, IF1, "a", AP(G_IN), (enum mld_fmode)3, AP(S1), 1, s->now));
+	            mld_set_filter(s->e, IF1, "a", AP(G_IN), (enum mld_fmode)3, AP(S1), 1, s->now));
 	OP_REJECTED(NULL, MLD_E_INVAL,
-		    mld_set_filter(s->e, IF1, "d", AP(G_NEW), (enum mld_fmode)0, NULL, 0, s->now));
+	            mld_set_filter(s->e, IF1, "d", AP(G_NEW), (enum mld_fmode)0, NULL, 0, s->now));
 }
 
 TEST(input_op_wrong_mode)
@@ -1633,19 +1648,22 @@ TEST(input_op_not_present)
 	OP_REJECTED(NULL, MLD_E_NOENT, mld_leave_source(s->e, IF1, "a", AP(G_IN), AP(S3), s->now));
 	OP_REJECTED(NULL, MLD_E_NOENT, mld_leave_source(s->e, IF1, "b", AP(G_IN), AP(S1), s->now));
 	OP_REJECTED(NULL, MLD_E_NOENT,
-		    mld_leave_source(s->e, IF1, "a", AP("ff3e::77"), AP(S1), s->now));
-	OP_REJECTED(NULL, MLD_E_NOENT, mld_unblock_source(s->e, IF1, "b", AP(G_EX), AP(S1), s->now));
-	OP_REJECTED(NULL, MLD_E_NOENT, mld_unblock_source(s->e, IF1, "a", AP(G_EX), AP(S3), s->now));
-	OP_REJECTED(NULL, MLD_E_NOENT, mld_unblock_source(s->e, IF1, "a", AP(G_ASM), AP(S3), s->now));
+	            mld_leave_source(s->e, IF1, "a", AP("ff3e::77"), AP(S1), s->now));
+	OP_REJECTED(NULL, MLD_E_NOENT,
+	            mld_unblock_source(s->e, IF1, "b", AP(G_EX), AP(S1), s->now));
+	OP_REJECTED(NULL, MLD_E_NOENT,
+	            mld_unblock_source(s->e, IF1, "a", AP(G_EX), AP(S3), s->now));
+	OP_REJECTED(NULL, MLD_E_NOENT,
+	            mld_unblock_source(s->e, IF1, "a", AP(G_ASM), AP(S3), s->now));
 	OP_REJECTED(NULL, MLD_E_NOENT, mld_block_source(s->e, IF1, "c", AP(G_ASM), AP(S3), s->now));
 	OP_REJECTED(NULL, MLD_E_NOENT,
-		    mld_block_source(s->e, IF1, "a", AP("ff3e::77"), AP(S3), s->now));
+	            mld_block_source(s->e, IF1, "a", AP("ff3e::77"), AP(S3), s->now));
 	/* INCLUDE{} is a leave, and there is nothing to leave. */
 	OP_REJECTED(NULL, MLD_E_NOENT,
-		    mld_set_filter(s->e, IF1, "c", AP(G_ASM), MLD_FMODE_INCLUDE, EMPTY, 0, s->now));
-	OP_REJECTED(NULL, MLD_E_NOENT,
-		    mld_set_filter(s->e, IF1, "a", AP("ff3e::77"), MLD_FMODE_INCLUDE, EMPTY, 0,
-				   s->now));
+	            mld_set_filter(s->e, IF1, "c", AP(G_ASM), MLD_FMODE_INCLUDE, EMPTY, 0, s->now));
+	OP_REJECTED(
+	    NULL, MLD_E_NOENT,
+	    mld_set_filter(s->e, IF1, "a", AP("ff3e::77"), MLD_FMODE_INCLUDE, EMPTY, 0, s->now));
 }
 
 static void limit_tun(struct mld_tunables *t)
@@ -1663,10 +1681,10 @@ TEST(input_op_limit_groups)
 	limit_tun(&t);
 	OP_REJECTED(&t, MLD_E_LIMIT_GROUPS, mld_join(s->e, IF1, "a", AP("ff3e::77"), s->now));
 	OP_REJECTED(&t, MLD_E_LIMIT_GROUPS,
-		    mld_join_source(s->e, IF1, "a", AP("ff3e::77"), AP(S1), s->now));
-	OP_REJECTED(&t, MLD_E_LIMIT_GROUPS,
-		    mld_set_filter(s->e, IF1, "z", AP("ff02::77"), MLD_FMODE_EXCLUDE, EMPTY, 0,
-				   s->now));
+	            mld_join_source(s->e, IF1, "a", AP("ff3e::77"), AP(S1), s->now));
+	OP_REJECTED(
+	    &t, MLD_E_LIMIT_GROUPS,
+	    mld_set_filter(s->e, IF1, "z", AP("ff02::77"), MLD_FMODE_EXCLUDE, EMPTY, 0, s->now));
 	OP_REJECTED(&t, MLD_E_LIMIT_GROUPS, mld_join(s->e, IF1, "a", AP("ff01::77"), s->now));
 	{
 		/* Existing groups take more listeners at the limit. */
@@ -1685,20 +1703,20 @@ TEST(input_op_limit_sources_per_listener)
 
 	limit_tun(&t);
 	OP_REJECTED(&t, MLD_E_LIMIT_SRCS_LISTENER,
-		    mld_join_source(s->e, IF1, "a", AP(G_IN), AP(S3), s->now));
+	            mld_join_source(s->e, IF1, "a", AP(G_IN), AP(S3), s->now));
 	OP_REJECTED(&t, MLD_E_LIMIT_SRCS_LISTENER,
-		    mld_block_source(s->e, IF1, "b", AP(G_EX), AP(S1), s->now));
+	            mld_block_source(s->e, IF1, "b", AP(G_EX), AP(S1), s->now));
 	OP_REJECTED(&t, MLD_E_LIMIT_SRCS_LISTENER,
-		    mld_set_filter(s->e, IF1, "a", AP(G_IN), MLD_FMODE_INCLUDE, v3, 3, s->now));
+	            mld_set_filter(s->e, IF1, "a", AP(G_IN), MLD_FMODE_INCLUDE, v3, 3, s->now));
 	OP_REJECTED(&t, MLD_E_LIMIT_SRCS_LISTENER,
-		    mld_set_filter(s->e, IF1, "z", AP(G_ASM), MLD_FMODE_EXCLUDE, v3, 3, s->now));
+	            mld_set_filter(s->e, IF1, "z", AP(G_ASM), MLD_FMODE_EXCLUDE, v3, 3, s->now));
 	/* Duplicates count once: {S1, S1, S2} is two sources. */
 	{
 		struct sim *s = mk_state(&t);
 		struct in6_addr d[3] = {A(S1), A(S1), A(S2)};
 
 		CHECK_EQ(mld_set_filter(s->e, IF1, "z", AP(G_ASM), MLD_FMODE_EXCLUDE, d, 3, s->now),
-			 MLD_OK);
+		         MLD_OK);
 		sim_free(s);
 	}
 	/* Beyond anything a listener can hold, before looking at the list. */
@@ -1715,9 +1733,9 @@ TEST(input_op_limit_sources_per_listener)
 			v[i].s6_addr[15] = (uint8_t)i;
 			v[i].s6_addr[11] = 1;
 		}
-		OP_REJECTED(NULL, MLD_E_LIMIT_SRCS_LISTENER,
-			    mld_set_filter(s->e, IF1, "a", AP(G_IN), MLD_FMODE_INCLUDE, v, big,
-					   s->now));
+		OP_REJECTED(
+		    NULL, MLD_E_LIMIT_SRCS_LISTENER,
+		    mld_set_filter(s->e, IF1, "a", AP(G_IN), MLD_FMODE_INCLUDE, v, big, s->now));
 		free(v);
 	}
 }
@@ -1731,7 +1749,7 @@ TEST(input_op_limit_sources_per_group)
 	limit_tun(&t);
 	/* G_IN holds INCLUDE{S1,S2}; two more sources make four. */
 	OP_REJECTED(&t, MLD_E_LIMIT_SRCS_GROUP,
-		    mld_set_filter(s->e, IF1, "z", AP(G_IN), MLD_FMODE_INCLUDE, v2, 2, s->now));
+	            mld_set_filter(s->e, IF1, "z", AP(G_IN), MLD_FMODE_INCLUDE, v2, 2, s->now));
 	/* G_EX holds EXCLUDE{S3,S4}; a second EXCLUDE listener shrinks it
 	 * (intersection) and is fine, an INCLUDE one too; but a group whose
 	 * INCLUDE union grows past three is not. */
@@ -1740,15 +1758,16 @@ TEST(input_op_limit_sources_per_group)
 
 		CHECK_EQ(mld_join_source(s->e, IF1, "z", AP(G_IN), AP(S1), s->now), MLD_OK);
 		CHECK_EQ(mld_join_source(s->e, IF1, "z", AP(G_IN), AP("2001:db8::7"), s->now),
-			 MLD_OK);
+		         MLD_OK);
 		sim_free(s);
 	}
 	OP_REJECTED_AFTER(&t, mld_join_source(s->e, IF1, "z", AP(G_IN), AP("2001:db8::7"), s->now),
-			  MLD_E_LIMIT_SRCS_GROUP,
-			  mld_join_source(s->e, IF1, "y", AP(G_IN), AP("2001:db8::8"), s->now));
-	OP_REJECTED_AFTER(&t, mld_join_source(s->e, IF1, "z", AP(G_IN), AP("2001:db8::7"), s->now),
-			  MLD_E_LIMIT_SRCS_GROUP,
-			  mld_set_filter(s->e, IF1, "y", AP(G_IN), MLD_FMODE_INCLUDE, v2b, 2, s->now));
+	                  MLD_E_LIMIT_SRCS_GROUP,
+	                  mld_join_source(s->e, IF1, "y", AP(G_IN), AP("2001:db8::8"), s->now));
+	OP_REJECTED_AFTER(
+	    &t, mld_join_source(s->e, IF1, "z", AP(G_IN), AP("2001:db8::7"), s->now),
+	    MLD_E_LIMIT_SRCS_GROUP,
+	    mld_set_filter(s->e, IF1, "y", AP(G_IN), MLD_FMODE_INCLUDE, v2b, 2, s->now));
 }
 
 /*
@@ -1774,7 +1793,8 @@ TEST(input_limit_never_blocks_leave)
 		int rc;
 
 		CHECK_EQ(mld_join_source(s->e, IF1, "y", &g, AP(S1), s->now), MLD_OK);
-		CHECK_EQ(mld_set_filter(s->e, IF1, "x", &g, MLD_FMODE_EXCLUDE, x3, 3, s->now), MLD_OK);
+		CHECK_EQ(mld_set_filter(s->e, IF1, "x", &g, MLD_FMODE_EXCLUDE, x3, 3, s->now),
+		         MLD_OK);
 		CHECK_EQ(mld_group_info(s->e, IF1, &g, &gi), MLD_OK);
 		CHECK_EQ(gi.mode, MLD_FMODE_EXCLUDE);
 		CHECK_EQ(gi.nsrc, 2);
@@ -1784,10 +1804,11 @@ TEST(input_limit_never_blocks_leave)
 		else if (variant == 1)
 			rc = mld_leave_source(s->e, IF1, "y", &g, AP(S1), s->now);
 		else
-			rc = mld_set_filter(s->e, IF1, "y", &g, MLD_FMODE_INCLUDE, EMPTY, 0, s->now);
+			rc =
+			    mld_set_filter(s->e, IF1, "y", &g, MLD_FMODE_INCLUDE, EMPTY, 0, s->now);
 		if (rc != MLD_OK)
-			t_fail(__FILE__, __LINE__, "variant %d: listener y cannot leave: %s", variant,
-			       mld_strerror(rc));
+			t_fail(__FILE__, __LINE__, "variant %d: listener y cannot leave: %s",
+			       variant, mld_strerror(rc));
 		CHECK_EQ(mld_group_info(s->e, IF1, &g, &gi), MLD_OK);
 		CHECK_EQ(gi.nlisteners, 1);
 		sim_free(s);
@@ -1816,17 +1837,17 @@ TEST(input_set_filter_empty_null_list)
 			if (kind == 0) {
 				/* A member leaves with INCLUDE{}. */
 				mld_join(s->e, IF1, "a", AP(G_ASM), s->now);
-				rc = mld_set_filter(s->e, IF1, "a", AP(G_ASM), MLD_FMODE_INCLUDE, NULL,
-						    0, s->now);
+				rc = mld_set_filter(s->e, IF1, "a", AP(G_ASM), MLD_FMODE_INCLUDE,
+				                    NULL, 0, s->now);
 				want = MLD_OK;
 			} else if (kind == 1) {
 				/* EXCLUDE{} is an ASM join. */
-				rc = mld_set_filter(s->e, IF1, "a", AP(G_ASM), MLD_FMODE_EXCLUDE, NULL,
-						    0, s->now);
+				rc = mld_set_filter(s->e, IF1, "a", AP(G_ASM), MLD_FMODE_EXCLUDE,
+				                    NULL, 0, s->now);
 				want = MLD_OK;
 			} else {
-				rc = mld_set_filter(s->e, IF1, "a", AP(G_ASM), MLD_FMODE_INCLUDE, NULL,
-						    0, s->now);
+				rc = mld_set_filter(s->e, IF1, "a", AP(G_ASM), MLD_FMODE_INCLUDE,
+				                    NULL, 0, s->now);
 				want = MLD_E_NOENT;
 			}
 			_exit(rc == want ? 0 : 3);
@@ -1836,13 +1857,14 @@ TEST(input_set_filter_empty_null_list)
 			continue;
 		}
 		if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
-			t_fail(__FILE__, __LINE__,
-			       "mld_set_filter(%s, NULL, 0) %s (status 0x%x): memcpy(lsrcs, NULL, 0) "
-			       "in do_op OP_SET is undefined behaviour",
-			       kind == 1 ? "EXCLUDE" : "INCLUDE",
-			       WIFEXITED(st) && WEXITSTATUS(st) == 3 ? "returned the wrong code"
-								     : "crashed",
-			       st);
+			t_fail(
+			    __FILE__, __LINE__,
+			    "mld_set_filter(%s, NULL, 0) %s (status 0x%x): memcpy(lsrcs, NULL, 0) "
+			    "in do_op OP_SET is undefined behaviour",
+			    kind == 1 ? "EXCLUDE" : "INCLUDE",
+			    WIFEXITED(st) && WEXITSTATUS(st) == 3 ? "returned the wrong code"
+			                                          : "crashed",
+			    st);
 	}
 }
 
@@ -1859,28 +1881,28 @@ struct tun_case {
 #define TOFF(f) offsetof(struct mld_tunables, f)
 
 static const struct tun_case bad_tun[] = {
-	{"rv 0", "rv", TOFF(rv), 0},
-	{"rv 8", "rv", TOFF(rv), 8},
-	{"rv huge", "rv", TOFF(rv), UINT32_MAX},
-	{"qi 999 ms", "qi", TOFF(qi_ms), 999},
-	{"qi 0", "qi", TOFF(qi_ms), 0},
-	{"qi over the largest QQIC", "qi", TOFF(qi_ms), 31744001},
-	{"qri = qi", "qri", TOFF(qri_ms), 125000},
-	{"qri > qi", "qri", TOFF(qri_ms), 200000},
-	{"uri 0", "uri", TOFF(uri_ms), 0},
-	{"uri over 1 h", "uri", TOFF(uri_ms), 3600001},
-	{"v1-uri 0", "v1-uri", TOFF(v1_uri_ms), 0},
-	{"v1-uri over 1 h", "v1-uri", TOFF(v1_uri_ms), 3600001},
-	{"gsr-delay 59.001 s", "gsr", TOFF(gsr_delay_ms), 59001},
-	{"force-version 3", "force", TOFF(force_version), 3},
-	{"force-version huge", "force", TOFF(force_version), UINT32_MAX},
-	{"max-groups 0", "max-groups", TOFF(max_groups), 0},
-	{"max-groups over 16M", "max-groups", TOFF(max_groups), (16u << 20) + 1},
-	{"max-sources-per-group 0", "max-sources-per-group", TOFF(max_srcs_per_group), 0},
-	{"max-sources-per-group 65536", "max-sources-per-group", TOFF(max_srcs_per_group), 65536},
-	{"max-sources-per-listener 0", "max-sources-per-listener", TOFF(max_srcs_per_listener), 0},
-	{"max-sources-per-listener 65536", "max-sources-per-listener", TOFF(max_srcs_per_listener),
-	 65536},
+    {"rv 0", "rv", TOFF(rv), 0},
+    {"rv 8", "rv", TOFF(rv), 8},
+    {"rv huge", "rv", TOFF(rv), UINT32_MAX},
+    {"qi 999 ms", "qi", TOFF(qi_ms), 999},
+    {"qi 0", "qi", TOFF(qi_ms), 0},
+    {"qi over the largest QQIC", "qi", TOFF(qi_ms), 31744001},
+    {"qri = qi", "qri", TOFF(qri_ms), 125000},
+    {"qri > qi", "qri", TOFF(qri_ms), 200000},
+    {"uri 0", "uri", TOFF(uri_ms), 0},
+    {"uri over 1 h", "uri", TOFF(uri_ms), 3600001},
+    {"v1-uri 0", "v1-uri", TOFF(v1_uri_ms), 0},
+    {"v1-uri over 1 h", "v1-uri", TOFF(v1_uri_ms), 3600001},
+    {"gsr-delay 59.001 s", "gsr", TOFF(gsr_delay_ms), 59001},
+    {"force-version 3", "force", TOFF(force_version), 3},
+    {"force-version huge", "force", TOFF(force_version), UINT32_MAX},
+    {"max-groups 0", "max-groups", TOFF(max_groups), 0},
+    {"max-groups over 16M", "max-groups", TOFF(max_groups), (16u << 20) + 1},
+    {"max-sources-per-group 0", "max-sources-per-group", TOFF(max_srcs_per_group), 0},
+    {"max-sources-per-group 65536", "max-sources-per-group", TOFF(max_srcs_per_group), 65536},
+    {"max-sources-per-listener 0", "max-sources-per-listener", TOFF(max_srcs_per_listener), 0},
+    {"max-sources-per-listener 65536", "max-sources-per-listener", TOFF(max_srcs_per_listener),
+     65536},
 };
 
 static void tun_set(struct mld_tunables *t, size_t off, uint32_t v)
@@ -1911,7 +1933,8 @@ TEST(input_tunables_rejected)
 		mld_tunables_default(&t);
 		tun_set(&t, bad_tun[i].off, bad_tun[i].val);
 		if (mld_tunables_check(&t, &why) != MLD_E_INVAL)
-			t_fail(__FILE__, __LINE__, "%s: mld_tunables_check accepted it", bad_tun[i].what);
+			t_fail(__FILE__, __LINE__, "%s: mld_tunables_check accepted it",
+			       bad_tun[i].what);
 		else if (!why || !*why)
 			t_fail(__FILE__, __LINE__, "%s: no reason given", bad_tun[i].what);
 		else if (!strstr(why, bad_tun[i].key))
@@ -1934,7 +1957,7 @@ TEST(input_tunables_rejected)
 
 			mld_stats_get(s->e, &st);
 			op_check(__LINE__, bad_tun[i].what, s, default_future(), d0, &st,
-				 mld_link_set_tunables(s->e, IF1, &t), MLD_E_INVAL);
+			         mld_link_set_tunables(s->e, IF1, &t), MLD_E_INVAL);
 		}
 		{
 			struct sim *s = mk_state(NULL);
@@ -1953,24 +1976,24 @@ TEST(input_tunables_rejected)
 TEST(input_tunables_boundaries_accepted)
 {
 	static const struct tun_case ok[] = {
-		{"rv 1", "", TOFF(rv), 1},
-		{"rv 7", "", TOFF(rv), 7},
-		{"qi 31744 s", "", TOFF(qi_ms), 31744000},
-		{"qri 0", "", TOFF(qri_ms), 0},
-		{"qri 124.999 s", "", TOFF(qri_ms), 124999},
-		{"uri 1 ms", "", TOFF(uri_ms), 1},
-		{"uri 1 h", "", TOFF(uri_ms), 3600000},
-		{"v1-uri 1 ms", "", TOFF(v1_uri_ms), 1},
-		{"v1-uri 1 h", "", TOFF(v1_uri_ms), 3600000},
-		{"gsr-delay off", "", TOFF(gsr_delay_ms), 0},
-		{"gsr-delay 59 s", "", TOFF(gsr_delay_ms), 59000},
-		{"force-version 1", "", TOFF(force_version), 1},
-		{"force-version 2", "", TOFF(force_version), 2},
-		{"max-groups 16M", "", TOFF(max_groups), 16u << 20},
-		{"max-sources-per-group 1", "", TOFF(max_srcs_per_group), 1},
-		{"max-sources-per-group 65535", "", TOFF(max_srcs_per_group), 65535},
-		{"max-sources-per-listener 1", "", TOFF(max_srcs_per_listener), 1},
-		{"max-sources-per-listener 65535", "", TOFF(max_srcs_per_listener), 65535},
+	    {"rv 1", "", TOFF(rv), 1},
+	    {"rv 7", "", TOFF(rv), 7},
+	    {"qi 31744 s", "", TOFF(qi_ms), 31744000},
+	    {"qri 0", "", TOFF(qri_ms), 0},
+	    {"qri 124.999 s", "", TOFF(qri_ms), 124999},
+	    {"uri 1 ms", "", TOFF(uri_ms), 1},
+	    {"uri 1 h", "", TOFF(uri_ms), 3600000},
+	    {"v1-uri 1 ms", "", TOFF(v1_uri_ms), 1},
+	    {"v1-uri 1 h", "", TOFF(v1_uri_ms), 3600000},
+	    {"gsr-delay off", "", TOFF(gsr_delay_ms), 0},
+	    {"gsr-delay 59 s", "", TOFF(gsr_delay_ms), 59000},
+	    {"force-version 1", "", TOFF(force_version), 1},
+	    {"force-version 2", "", TOFF(force_version), 2},
+	    {"max-groups 16M", "", TOFF(max_groups), 16u << 20},
+	    {"max-sources-per-group 1", "", TOFF(max_srcs_per_group), 1},
+	    {"max-sources-per-group 65535", "", TOFF(max_srcs_per_group), 65535},
+	    {"max-sources-per-listener 1", "", TOFF(max_srcs_per_listener), 1},
+	    {"max-sources-per-listener 65535", "", TOFF(max_srcs_per_listener), 65535},
 	};
 	size_t i;
 
@@ -2083,7 +2106,7 @@ TEST(input_link_ops_unknown_ifindex)
 		OP_REJECTED(NULL, MLD_E_NOLINK, mld_link_set_mtu(s->e, x, 1500));
 		OP_REJECTED(NULL, MLD_E_NOLINK, mld_link_set_silent(s->e, x, 1, s->now));
 		OP_REJECTED(NULL, MLD_E_NOLINK,
-			    mld_link_set_lladdr(s->e, x, MLD_LL_VALID, AP("fe80::2"), s->now));
+		            mld_link_set_lladdr(s->e, x, MLD_LL_VALID, AP("fe80::2"), s->now));
 		OP_REJECTED(NULL, MLD_E_NOLINK, mld_link_set_tunables(s->e, x, &t));
 		{
 			struct sim *s = mk_state(NULL);
@@ -2094,13 +2117,14 @@ TEST(input_link_ops_unknown_ifindex)
 			CHECK_EQ(mld_link_info(s->e, x, &li), MLD_E_NOLINK);
 			CHECK_EQ(mld_group_info(s->e, x, AP(G_ASM), &gi), MLD_E_NOLINK);
 			CHECK_EQ(mld_link_groups(s->e, x, stop_cb_g, &n), MLD_E_NOLINK);
-			CHECK_EQ(mld_group_listeners(s->e, x, AP(G_ASM), stop_cb_l, &n), MLD_E_NOLINK);
+			CHECK_EQ(mld_group_listeners(s->e, x, AP(G_ASM), stop_cb_l, &n),
+			         MLD_E_NOLINK);
 			CHECK_EQ(n, 0);
 			mld_links(s->e, count_links, &nl);
 			CHECK_EQ(nl, 1);
 			CHECK_EQ(mld_group_info(s->e, IF1, AP("ff3e::77"), &gi), MLD_E_NOENT);
 			CHECK_EQ(mld_group_listeners(s->e, IF1, AP("ff3e::77"), stop_cb_l, &n),
-				 MLD_E_NOENT);
+			         MLD_E_NOENT);
 			sim_free(s);
 		}
 	}
@@ -2111,7 +2135,7 @@ TEST(input_link_set_ifindex_rejected)
 	OP_REJECTED(NULL, MLD_E_NOLINK, mld_link_set_ifindex(s->e, 99, 5));
 	OP_REJECTED(NULL, MLD_E_INVAL, mld_link_set_ifindex(s->e, IF1, 0));
 	OP_REJECTED_AFTER(NULL, mld_link_add(s->e, IF2, 1500, 0, s->now), MLD_E_LINKEXIST,
-			  mld_link_set_ifindex(s->e, IF1, IF2));
+	                  mld_link_set_ifindex(s->e, IF1, IF2));
 }
 
 TEST(input_link_set_mtu_rejected)
@@ -2131,17 +2155,17 @@ TEST(input_link_lladdr_rejected)
 		const char *x = bad[i];
 
 		OP_REJECTED(NULL, MLD_E_INVAL,
-			    mld_link_set_lladdr(s->e, IF1, MLD_LL_VALID, AP(x), s->now));
+		            mld_link_set_lladdr(s->e, IF1, MLD_LL_VALID, AP(x), s->now));
 		OP_REJECTED(NULL, MLD_E_INVAL,
-			    mld_link_set_lladdr(s->e, IF1, MLD_LL_TENTATIVE, AP(x), s->now));
+		            mld_link_set_lladdr(s->e, IF1, MLD_LL_TENTATIVE, AP(x), s->now));
 	}
 	OP_REJECTED(NULL, MLD_E_INVAL, mld_link_set_lladdr(s->e, IF1, MLD_LL_VALID, NULL, s->now));
 	OP_REJECTED(NULL, MLD_E_INVAL,
-		    mld_link_set_lladdr(s->e, IF1, MLD_LL_TENTATIVE, NULL, s->now));
+	            mld_link_set_lladdr(s->e, IF1, MLD_LL_TENTATIVE, NULL, s->now));
 	OP_REJECTED(NULL, MLD_E_INVAL,
-		    mld_link_set_lladdr(s->e, IF1, (enum mld_ll_state)3, AP("fe80::2"), s->now));
+	            mld_link_set_lladdr(s->e, IF1, (enum mld_ll_state)3, AP("fe80::2"), s->now));
 	OP_REJECTED(NULL, MLD_E_INVAL,
-		    mld_link_set_lladdr(s->e, IF1, (enum mld_ll_state)-1, AP("fe80::2"), s->now));
+	            mld_link_set_lladdr(s->e, IF1, (enum mld_ll_state) - 1, AP("fe80::2"), s->now));
 }
 
 TEST(input_engine_new_rejected)

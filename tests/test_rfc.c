@@ -67,8 +67,7 @@ static size_t parse_list(const char *list, struct in6_addr *out, size_t max)
 	return n;
 }
 
-static int setf(struct sim *s, const char *lis, const char *grp, enum mld_fmode m,
-		const char *list)
+static int setf(struct sim *s, const char *lis, const char *grp, enum mld_fmode m, const char *list)
 {
 	struct in6_addr a[256], g = A(grp);
 	size_t n = parse_list(list, a, 256);
@@ -123,7 +122,7 @@ static int set_is(const struct in6_addr *a, size_t n, const char *list)
 
 /* The group's merged filter is (mode, list). */
 static void expect_filter(struct sim *s, int line, const char *grp, enum mld_fmode mode,
-			  const char *list)
+                          const char *list)
 {
 	int rc;
 	struct mld_group_info gi = ginfo(s, grp, &rc);
@@ -137,8 +136,8 @@ static void expect_filter(struct sim *s, int line, const char *grp, enum mld_fmo
 		size_t i, off = 0;
 
 		for (i = 0; i < gi.nsrc && off < sizeof(buf) - 64; i++)
-			off += (size_t)snprintf(buf + off, sizeof(buf) - off, " %s",
-						S(&gi.srcs[i]));
+			off +=
+			    (size_t)snprintf(buf + off, sizeof(buf) - off, " %s", S(&gi.srcs[i]));
 		t_fail(__FILE__, line, "%s: filter %s{%s }, want %s{%s}", grp,
 		       gi.mode == MLD_FMODE_EXCLUDE ? "EX" : "IN", buf,
 		       mode == MLD_FMODE_EXCLUDE ? "EX" : "IN", list);
@@ -167,17 +166,17 @@ static void describe(const struct dpkt *d, char *buf, size_t len)
 	buf[0] = 0;
 	for (r = 0; r < d->nrec && off < len - 100; r++) {
 		off += (size_t)snprintf(buf + off, len - off, " %s(%s){", tname(d->recs[r].type),
-					S(&d->recs[r].group));
+		                        S(&d->recs[r].group));
 		for (k = 0; k < d->recs[r].nsrc && off < len - 100; k++)
 			off += (size_t)snprintf(buf + off, len - off, "%s%s", k ? " " : "",
-						S(&d->recs[r].srcs[k]));
+			                        S(&d->recs[r].srcs[k]));
 		off += (size_t)snprintf(buf + off, len - off, "}");
 	}
 }
 
 /* Packet d holds exactly the records x (any order), all for group g. */
 static void expect_pkt(const struct dpkt *d, int line, const char *grp, const struct xr *x,
-		       size_t nx)
+                       size_t nx)
 {
 	struct in6_addr g = A(grp);
 	size_t i;
@@ -207,7 +206,7 @@ static void expect_pkt(const struct dpkt *d, int line, const char *grp, const st
 }
 #define EXPECT_PKT(d, g, ...)                                                                      \
 	do {                                                                                       \
-		static const struct xr _x[] = {__VA_ARGS__};                                        \
+		static const struct xr _x[] = {__VA_ARGS__};                                       \
 		expect_pkt(d, __LINE__, g, _x, sizeof(_x) / sizeof(_x[0]));                        \
 	} while (0)
 
@@ -218,16 +217,16 @@ TEST(rfc_4_2_merge_all_include_union)
 	struct sim *s = mk(2, 10000);
 
 	CHECK_EQ(setf(s, "a", "ff3e::42", MLD_FMODE_INCLUDE, "2001:db8::a 2001:db8::b 2001:db8::c"),
-		 MLD_OK);
+	         MLD_OK);
 	CHECK_EQ(setf(s, "b", "ff3e::42", MLD_FMODE_INCLUDE, "2001:db8::b 2001:db8::c 2001:db8::d"),
-		 MLD_OK);
+	         MLD_OK);
 	CHECK_EQ(setf(s, "c", "ff3e::42", MLD_FMODE_INCLUDE, "2001:db8::e 2001:db8::f"), MLD_OK);
 	EXPECT_FILTER(s, "ff3e::42", MLD_FMODE_INCLUDE,
-		      "2001:db8::a 2001:db8::b 2001:db8::c 2001:db8::d 2001:db8::e 2001:db8::f");
+	              "2001:db8::a 2001:db8::b 2001:db8::c 2001:db8::d 2001:db8::e 2001:db8::f");
 	/* Removing one INCLUDE listener removes only what it alone held. */
 	CHECK_EQ(setf(s, "b", "ff3e::42", MLD_FMODE_INCLUDE, ""), MLD_OK);
 	EXPECT_FILTER(s, "ff3e::42", MLD_FMODE_INCLUDE,
-		      "2001:db8::a 2001:db8::b 2001:db8::c 2001:db8::e 2001:db8::f");
+	              "2001:db8::a 2001:db8::b 2001:db8::c 2001:db8::e 2001:db8::f");
 	sim_free(s);
 }
 
@@ -237,10 +236,10 @@ TEST(rfc_4_2_merge_all_exclude_intersection)
 	struct in6_addr g = A("ff3e::42");
 
 	CHECK_EQ(setf(s, "a", "ff3e::42", MLD_FMODE_EXCLUDE, "2001:db8::a 2001:db8::b 2001:db8::c"),
-		 MLD_OK);
+	         MLD_OK);
 	EXPECT_FILTER(s, "ff3e::42", MLD_FMODE_EXCLUDE, "2001:db8::a 2001:db8::b 2001:db8::c");
 	CHECK_EQ(setf(s, "b", "ff3e::42", MLD_FMODE_EXCLUDE, "2001:db8::b 2001:db8::c 2001:db8::d"),
-		 MLD_OK);
+	         MLD_OK);
 	EXPECT_FILTER(s, "ff3e::42", MLD_FMODE_EXCLUDE, "2001:db8::b 2001:db8::c");
 	/* An ASM listener (EXCLUDE{}) empties the intersection. */
 	CHECK_EQ(mld_join(s->e, IF1, "c", &g, s->now), MLD_OK);
@@ -260,14 +259,14 @@ TEST(rfc_4_2_merge_mixed_example)
 	uint64_t t;
 
 	CHECK_EQ(setf(s, "s1", "ff3e::42", MLD_FMODE_EXCLUDE,
-		      "2001:db8::a 2001:db8::b 2001:db8::c 2001:db8::d"),
-		 MLD_OK);
+	              "2001:db8::a 2001:db8::b 2001:db8::c 2001:db8::d"),
+	         MLD_OK);
 	CHECK_EQ(setf(s, "s2", "ff3e::42", MLD_FMODE_EXCLUDE,
-		      "2001:db8::b 2001:db8::c 2001:db8::d 2001:db8::e"),
-		 MLD_OK);
-	CHECK_EQ(setf(s, "s3", "ff3e::42", MLD_FMODE_INCLUDE,
-		      "2001:db8::d 2001:db8::e 2001:db8::1a"),
-		 MLD_OK);
+	              "2001:db8::b 2001:db8::c 2001:db8::d 2001:db8::e"),
+	         MLD_OK);
+	CHECK_EQ(
+	    setf(s, "s3", "ff3e::42", MLD_FMODE_INCLUDE, "2001:db8::d 2001:db8::e 2001:db8::1a"),
+	    MLD_OK);
 	EXPECT_FILTER(s, "ff3e::42", MLD_FMODE_EXCLUDE, "2001:db8::b 2001:db8::c");
 	{
 		int rc;
@@ -289,7 +288,7 @@ TEST(rfc_4_2_merge_mixed_example)
 	EXPECT_FILTER(s, "ff3e::42", MLD_FMODE_EXCLUDE, "2001:db8::b 2001:db8::c");
 	CHECK_EQ(setf(s, "s2", "ff3e::42", MLD_FMODE_INCLUDE, ""), MLD_OK);
 	EXPECT_FILTER(s, "ff3e::42", MLD_FMODE_INCLUDE,
-		      "2001:db8::a 2001:db8::d 2001:db8::e 2001:db8::1a");
+	              "2001:db8::a 2001:db8::d 2001:db8::e 2001:db8::1a");
 	sim_run_until(s, s->now);
 	CHECK_EQ(count_records(s, MLD_CHANGE_TO_INCLUDE, &g, &r), 1);
 	CHECK(rec_srcs_are(r, "2001:db8::a 2001:db8::d 2001:db8::e 2001:db8::1a"));
@@ -301,7 +300,7 @@ TEST(rfc_4_2_merge_listener_operations)
 {
 	struct sim *s = mk(2, 10000);
 	struct in6_addr g = A("ff3e::43"), s1 = A("2001:db8::1"), s2 = A("2001:db8::2"),
-			s3 = A("2001:db8::3");
+	                s3 = A("2001:db8::3");
 
 	CHECK_EQ(mld_join_source(s->e, IF1, "a", &g, &s1, s->now), MLD_OK);
 	CHECK_EQ(mld_join_source(s->e, IF1, "a", &g, &s2, s->now), MLD_OK);
@@ -328,7 +327,7 @@ TEST(rfc_4_2_merge_listener_operations)
  * timing: the first at once, the second within (0, URI].
  */
 static int transition(struct sim *s, const char *grp, enum mld_fmode m1, const char *a,
-		      enum mld_fmode m2, const char *b)
+                      enum mld_fmode m2, const char *b)
 {
 	uint64_t t;
 
@@ -354,33 +353,30 @@ TEST(rfc_6_1_include_to_include)
 
 	/* ALLOW(B−A) + BLOCK(A−B), both transmissions. */
 	REQ(transition(s, "ff3e::61", MLD_FMODE_INCLUDE, "2001:db8::1 2001:db8::2 2001:db8::3",
-			   MLD_FMODE_INCLUDE, "2001:db8::2 2001:db8::3 2001:db8::4 2001:db8::5") ==
-		0);
+	               MLD_FMODE_INCLUDE, "2001:db8::2 2001:db8::3 2001:db8::4 2001:db8::5") == 0);
 	for (i = 0; i < 2; i++)
 		EXPECT_PKT(pk(s, (size_t)i), "ff3e::61",
-			   {MLD_ALLOW_NEW_SOURCES, "2001:db8::4 2001:db8::5"},
-			   {MLD_BLOCK_OLD_SOURCES, "2001:db8::1"});
+		           {MLD_ALLOW_NEW_SOURCES, "2001:db8::4 2001:db8::5"},
+		           {MLD_BLOCK_OLD_SOURCES, "2001:db8::1"});
 	sim_take(s);
 	EXPECT_FILTER(s, "ff3e::61", MLD_FMODE_INCLUDE,
-		      "2001:db8::2 2001:db8::3 2001:db8::4 2001:db8::5");
+	              "2001:db8::2 2001:db8::3 2001:db8::4 2001:db8::5");
 	sim_free(s);
 
 	/* B ⊃ A: the empty BLOCK is omitted. */
 	s = mk(2, 10000);
 	REQ(transition(s, "ff3e::61", MLD_FMODE_INCLUDE, "2001:db8::1", MLD_FMODE_INCLUDE,
-			   "2001:db8::1 2001:db8::2") == 0);
+	               "2001:db8::1 2001:db8::2") == 0);
 	for (i = 0; i < 2; i++)
-		EXPECT_PKT(pk(s, (size_t)i), "ff3e::61",
-			   {MLD_ALLOW_NEW_SOURCES, "2001:db8::2"});
+		EXPECT_PKT(pk(s, (size_t)i), "ff3e::61", {MLD_ALLOW_NEW_SOURCES, "2001:db8::2"});
 	sim_free(s);
 
 	/* B ⊂ A: the empty ALLOW is omitted. */
 	s = mk(2, 10000);
 	REQ(transition(s, "ff3e::61", MLD_FMODE_INCLUDE, "2001:db8::1 2001:db8::2",
-			   MLD_FMODE_INCLUDE, "2001:db8::2") == 0);
+	               MLD_FMODE_INCLUDE, "2001:db8::2") == 0);
 	for (i = 0; i < 2; i++)
-		EXPECT_PKT(pk(s, (size_t)i), "ff3e::61",
-			   {MLD_BLOCK_OLD_SOURCES, "2001:db8::1"});
+		EXPECT_PKT(pk(s, (size_t)i), "ff3e::61", {MLD_BLOCK_OLD_SOURCES, "2001:db8::1"});
 out:
 	sim_free(s);
 }
@@ -392,17 +388,17 @@ TEST(rfc_6_1_include_to_exclude)
 
 	/* TO_EX(B). */
 	REQ(transition(s, "ff3e::61", MLD_FMODE_INCLUDE, "2001:db8::1 2001:db8::2",
-			   MLD_FMODE_EXCLUDE, "2001:db8::2 2001:db8::3") == 0);
+	               MLD_FMODE_EXCLUDE, "2001:db8::2 2001:db8::3") == 0);
 	for (i = 0; i < 2; i++)
 		EXPECT_PKT(pk(s, (size_t)i), "ff3e::61",
-			   {MLD_CHANGE_TO_EXCLUDE, "2001:db8::2 2001:db8::3"});
+		           {MLD_CHANGE_TO_EXCLUDE, "2001:db8::2 2001:db8::3"});
 	EXPECT_FILTER(s, "ff3e::61", MLD_FMODE_EXCLUDE, "2001:db8::2 2001:db8::3");
 	sim_free(s);
 
 	/* INCLUDE → EXCLUDE{} (ASM): TO_EX{}. */
 	s = mk(2, 10000);
-	REQ(transition(s, "ff3e::61", MLD_FMODE_INCLUDE, "2001:db8::1", MLD_FMODE_EXCLUDE,
-			   "") == 0);
+	REQ(transition(s, "ff3e::61", MLD_FMODE_INCLUDE, "2001:db8::1", MLD_FMODE_EXCLUDE, "") ==
+	    0);
 	for (i = 0; i < 2; i++)
 		EXPECT_PKT(pk(s, (size_t)i), "ff3e::61", {MLD_CHANGE_TO_EXCLUDE, ""});
 out:
@@ -416,21 +412,19 @@ TEST(rfc_6_1_exclude_to_exclude)
 
 	/* ALLOW(A−B) + BLOCK(B−A). */
 	REQ(transition(s, "ff3e::61", MLD_FMODE_EXCLUDE, "2001:db8::1 2001:db8::2",
-			   MLD_FMODE_EXCLUDE, "2001:db8::2 2001:db8::3 2001:db8::4") == 0);
+	               MLD_FMODE_EXCLUDE, "2001:db8::2 2001:db8::3 2001:db8::4") == 0);
 	for (i = 0; i < 2; i++)
-		EXPECT_PKT(pk(s, (size_t)i), "ff3e::61",
-			   {MLD_ALLOW_NEW_SOURCES, "2001:db8::1"},
-			   {MLD_BLOCK_OLD_SOURCES, "2001:db8::3 2001:db8::4"});
+		EXPECT_PKT(pk(s, (size_t)i), "ff3e::61", {MLD_ALLOW_NEW_SOURCES, "2001:db8::1"},
+		           {MLD_BLOCK_OLD_SOURCES, "2001:db8::3 2001:db8::4"});
 	EXPECT_FILTER(s, "ff3e::61", MLD_FMODE_EXCLUDE, "2001:db8::2 2001:db8::3 2001:db8::4");
 	sim_free(s);
 
 	/* EXCLUDE{1} → EXCLUDE{}: ALLOW{1} only. */
 	s = mk(2, 10000);
-	REQ(transition(s, "ff3e::61", MLD_FMODE_EXCLUDE, "2001:db8::1", MLD_FMODE_EXCLUDE,
-			   "") == 0);
+	REQ(transition(s, "ff3e::61", MLD_FMODE_EXCLUDE, "2001:db8::1", MLD_FMODE_EXCLUDE, "") ==
+	    0);
 	for (i = 0; i < 2; i++)
-		EXPECT_PKT(pk(s, (size_t)i), "ff3e::61",
-			   {MLD_ALLOW_NEW_SOURCES, "2001:db8::1"});
+		EXPECT_PKT(pk(s, (size_t)i), "ff3e::61", {MLD_ALLOW_NEW_SOURCES, "2001:db8::1"});
 out:
 	sim_free(s);
 }
@@ -442,10 +436,10 @@ TEST(rfc_6_1_exclude_to_include)
 
 	/* TO_IN(B). */
 	REQ(transition(s, "ff3e::61", MLD_FMODE_EXCLUDE, "2001:db8::1 2001:db8::2",
-			   MLD_FMODE_INCLUDE, "2001:db8::2 2001:db8::3") == 0);
+	               MLD_FMODE_INCLUDE, "2001:db8::2 2001:db8::3") == 0);
 	for (i = 0; i < 2; i++)
 		EXPECT_PKT(pk(s, (size_t)i), "ff3e::61",
-			   {MLD_CHANGE_TO_INCLUDE, "2001:db8::2 2001:db8::3"});
+		           {MLD_CHANGE_TO_INCLUDE, "2001:db8::2 2001:db8::3"});
 	EXPECT_FILTER(s, "ff3e::61", MLD_FMODE_INCLUDE, "2001:db8::2 2001:db8::3");
 out:
 	sim_free(s);
@@ -498,7 +492,7 @@ TEST(rfc_6_1_merge_source_change_during_retransmission)
 	sim_take(s);
 	/* Second change before the first one's retransmission. */
 	CHECK_EQ(setf(s, L, "ff3e::62", MLD_FMODE_INCLUDE, "2001:db8::1 2001:db8::2 2001:db8::3"),
-		 MLD_OK);
+	         MLD_OK);
 	sim_run_until(s, t);
 	REQ(sim_pending(s) == 1);
 	EXPECT_PKT(pk(s, 0), "ff3e::62", {MLD_ALLOW_NEW_SOURCES, "2001:db8::2 2001:db8::3"});
@@ -526,7 +520,7 @@ TEST(rfc_6_1_merge_rv_more_transmissions)
 	CHECK_EQ(setf(s, L, "ff3e::62", MLD_FMODE_INCLUDE, "2001:db8::1 2001:db8::2"), MLD_OK);
 	sim_run_until(s, t);
 	CHECK_EQ(setf(s, L, "ff3e::62", MLD_FMODE_INCLUDE, "2001:db8::1 2001:db8::2 2001:db8::3"),
-		 MLD_OK);
+	         MLD_OK);
 	sim_run_until(s, t);
 	REQ(sim_pending(s) == 2);
 	EXPECT_PKT(pk(s, 1), "ff3e::62", {MLD_ALLOW_NEW_SOURCES, "2001:db8::2 2001:db8::3"});
@@ -700,15 +694,15 @@ static void run_answers(const struct answer_case *c, size_t n)
 		gi = ginfo(s, c[i].group, &rc);
 		if (c[i].type)
 			CHECK_EQ(gi.state, c[i].query ? MLD_SG_QUERY_PENDING_MEMBER
-						       : MLD_G_QUERY_PENDING_MEMBER);
+			                              : MLD_G_QUERY_PENDING_MEMBER);
 		sim_run_until(s, t + 2000);
 		if (!c[i].type) {
 			if (sim_pending(s))
-				t_fail(__FILE__, __LINE__, "case %zu (%s): answered an empty set", i,
-				       c[i].group);
+				t_fail(__FILE__, __LINE__, "case %zu (%s): answered an empty set",
+				       i, c[i].group);
 		} else if (count_records(s, 0, NULL, NULL) != 1 ||
-			   count_records(s, c[i].type, &g, &r) != 1 ||
-			   !rec_srcs_are(r, c[i].answer)) {
+		           count_records(s, c[i].type, &g, &r) != 1 ||
+		           !rec_srcs_are(r, c[i].answer)) {
 			char buf[2048] = "";
 
 			if (sim_pending(s))
@@ -729,11 +723,11 @@ static void run_answers(const struct answer_case *c, size_t n)
 TEST(rfc_6_3_group_specific_answers)
 {
 	static const struct answer_case c[] = {
-		{"ff3e::631", MLD_FMODE_INCLUDE, "2001:db8::1 2001:db8::2", NULL,
-		 MLD_MODE_IS_INCLUDE, "2001:db8::1 2001:db8::2"},
-		{"ff3e::632", MLD_FMODE_EXCLUDE, "2001:db8::1", NULL, MLD_MODE_IS_EXCLUDE,
-		 "2001:db8::1"},
-		{"ff3e::633", MLD_FMODE_EXCLUDE, "", NULL, MLD_MODE_IS_EXCLUDE, ""},
+	    {"ff3e::631", MLD_FMODE_INCLUDE, "2001:db8::1 2001:db8::2", NULL, MLD_MODE_IS_INCLUDE,
+	     "2001:db8::1 2001:db8::2"},
+	    {"ff3e::632", MLD_FMODE_EXCLUDE, "2001:db8::1", NULL, MLD_MODE_IS_EXCLUDE,
+	     "2001:db8::1"},
+	    {"ff3e::633", MLD_FMODE_EXCLUDE, "", NULL, MLD_MODE_IS_EXCLUDE, ""},
 	};
 
 	run_answers(c, sizeof(c) / sizeof(c[0]));
@@ -744,19 +738,18 @@ TEST(rfc_6_3_group_specific_answers)
 TEST(rfc_6_3_group_and_source_answers)
 {
 	static const struct answer_case c[] = {
-		{"ff3e::634", MLD_FMODE_INCLUDE, "2001:db8::1 2001:db8::2 2001:db8::3",
-		 "2001:db8::2 2001:db8::3 2001:db8::4", MLD_MODE_IS_INCLUDE,
-		 "2001:db8::2 2001:db8::3"},
-		{"ff3e::635", MLD_FMODE_INCLUDE, "2001:db8::1", "2001:db8::4", 0, NULL},
-		{"ff3e::636", MLD_FMODE_EXCLUDE, "2001:db8::1 2001:db8::2", "2001:db8::2 2001:db8::3",
-		 MLD_MODE_IS_INCLUDE, "2001:db8::3"},
-		{"ff3e::637", MLD_FMODE_EXCLUDE, "2001:db8::1 2001:db8::2", "2001:db8::1 2001:db8::2",
-		 0, NULL},
-		{"ff3e::638", MLD_FMODE_EXCLUDE, "", "2001:db8::7 2001:db8::8", MLD_MODE_IS_INCLUDE,
-		 "2001:db8::7 2001:db8::8"},
-		/* A query repeating a source counts it once. */
-		{"ff3e::639", MLD_FMODE_INCLUDE, "2001:db8::1", "2001:db8::1 2001:db8::1",
-		 MLD_MODE_IS_INCLUDE, "2001:db8::1"},
+	    {"ff3e::634", MLD_FMODE_INCLUDE, "2001:db8::1 2001:db8::2 2001:db8::3",
+	     "2001:db8::2 2001:db8::3 2001:db8::4", MLD_MODE_IS_INCLUDE, "2001:db8::2 2001:db8::3"},
+	    {"ff3e::635", MLD_FMODE_INCLUDE, "2001:db8::1", "2001:db8::4", 0, NULL},
+	    {"ff3e::636", MLD_FMODE_EXCLUDE, "2001:db8::1 2001:db8::2", "2001:db8::2 2001:db8::3",
+	     MLD_MODE_IS_INCLUDE, "2001:db8::3"},
+	    {"ff3e::637", MLD_FMODE_EXCLUDE, "2001:db8::1 2001:db8::2", "2001:db8::1 2001:db8::2",
+	     0, NULL},
+	    {"ff3e::638", MLD_FMODE_EXCLUDE, "", "2001:db8::7 2001:db8::8", MLD_MODE_IS_INCLUDE,
+	     "2001:db8::7 2001:db8::8"},
+	    /* A query repeating a source counts it once. */
+	    {"ff3e::639", MLD_FMODE_INCLUDE, "2001:db8::1", "2001:db8::1 2001:db8::1",
+	     MLD_MODE_IS_INCLUDE, "2001:db8::1"},
 	};
 
 	run_answers(c, sizeof(c) / sizeof(c[0]));
@@ -894,7 +887,7 @@ TEST(rfc_6_2_rule3_gs_query_records_sources)
 	int rc;
 
 	CHECK_EQ(setf(s, L, "ff3e::1", MLD_FMODE_INCLUDE, "2001:db8::1 2001:db8::2 2001:db8::3"),
-		 MLD_OK);
+	         MLD_OK);
 	settle(s);
 	t = s->now;
 	CHECK_EQ(rxq(s, "ff3e::1", 5000, "2001:db8::1 2001:db8::4"), MLD_OK);
@@ -921,7 +914,7 @@ TEST(rfc_6_2_rule4_group_query_clears_recorded)
 	int rc;
 
 	CHECK_EQ(setf(s, L, "ff3e::1", MLD_FMODE_INCLUDE, "2001:db8::1 2001:db8::2 2001:db8::3"),
-		 MLD_OK);
+	         MLD_OK);
 	settle(s);
 	t = s->now;
 	CHECK_EQ(rxq(s, "ff3e::1", 5000, "2001:db8::1"), MLD_OK);
@@ -978,7 +971,7 @@ TEST(rfc_6_2_rule5_gs_query_augments)
 	int rc;
 
 	CHECK_EQ(setf(s, L, "ff3e::1", MLD_FMODE_INCLUDE, "2001:db8::1 2001:db8::2 2001:db8::3"),
-		 MLD_OK);
+	         MLD_OK);
 	settle(s);
 	t = s->now;
 	CHECK_EQ(rxq(s, "ff3e::1", 5000, "2001:db8::1"), MLD_OK);
@@ -1175,7 +1168,8 @@ TEST(rfc_5_1_3_mrc_boundaries)
 		for (ms = 0; ms <= 8387584; ms++) {
 			uint16_t c = mld_ms_to_mrc(ms);
 
-			if ((mld_mrc_to_ms(c) < ms || (c && mld_mrc_to_ms((uint16_t)(c - 1)) >= ms)) &&
+			if ((mld_mrc_to_ms(c) < ms ||
+			     (c && mld_mrc_to_ms((uint16_t)(c - 1)) >= ms)) &&
 			    bad++ < 5)
 				t_fail(__FILE__, __LINE__, "%u ms encodes to %#x (%u ms)", ms, c,
 				       mld_mrc_to_ms(c));

@@ -120,12 +120,13 @@ TEST(scenario_general_query_10000_groups)
 		g.s6_addr[14] = (uint8_t)(k >> 8);
 		g.s6_addr[15] = (uint8_t)k;
 		if (k % 10 == 0) {
-			struct in6_addr src[3] = {A("2001:db8::1"), A("2001:db8::2"), A("2001:db8::3")};
+			struct in6_addr src[3] = {A("2001:db8::1"), A("2001:db8::2"),
+			                          A("2001:db8::3")};
 
-			CHECK_EQ(mld_set_filter(s->e, IF1, L, &g, k % 20 ? MLD_FMODE_INCLUDE
-									  : MLD_FMODE_EXCLUDE,
-						src, 1 + k % 3, s->now),
-				 MLD_OK);
+			CHECK_EQ(mld_set_filter(s->e, IF1, L, &g,
+			                        k % 20 ? MLD_FMODE_INCLUDE : MLD_FMODE_EXCLUDE, src,
+			                        1 + k % 3, s->now),
+			         MLD_OK);
 		} else {
 			CHECK_EQ(mld_join(s->e, IF1, L, &g, s->now), MLD_OK);
 		}
@@ -145,7 +146,7 @@ TEST(scenario_general_query_10000_groups)
 		bytes += d->len - 56;
 		for (r = 0; r < d->nrec; r++) {
 			uint32_t k2 = (uint32_t)d->recs[r].group.s6_addr[14] << 8 |
-				      d->recs[r].group.s6_addr[15];
+			              d->recs[r].group.s6_addr[15];
 
 			REQUIRE(k2 < N);
 			CHECK(d->recs[r].type == MLD_MODE_IS_EXCLUDE ||
@@ -270,8 +271,7 @@ TEST(scenario_max_groups_swap_while_leaving)
 {
 	struct mld_tunables t;
 	struct sim *s;
-	struct in6_addr g1 = A("ff0e::1"), g2 = A("ff0e::2"), g3 = A("ff0e::3"),
-			g4 = A("ff0e::4");
+	struct in6_addr g1 = A("ff0e::1"), g2 = A("ff0e::2"), g3 = A("ff0e::3"), g4 = A("ff0e::4");
 	struct mld_link_info li;
 
 	mld_tunables_default(&t);

@@ -23,17 +23,17 @@
  */
 #include "harness.h"
 
-#define G "ff3e::1"      /* the group under test */
-#define G2 "ff3e::2"     /* a bystander group */
+#define G         "ff3e::1"  /* the group under test */
+#define G2        "ff3e::2"  /* a bystander group */
 #define ELSEWHERE "ff3e::99" /* a group nobody here joined */
-#define ALLNODES "ff02::1"   /* SILENT: every node holds it, never reported */
-#define PEER "fe80::77"  /* another listener on the link */
-#define S1 "2001:db8::1"
-#define S2 "2001:db8::2"
-#define S3 "2001:db8::3"
-#define Q1 "2001:db8::5" /* queried sources */
-#define Q2 "2001:db8::6"
-#define GONE (-1)
+#define ALLNODES  "ff02::1"  /* SILENT: every node holds it, never reported */
+#define PEER      "fe80::77" /* another listener on the link */
+#define S1        "2001:db8::1"
+#define S2        "2001:db8::2"
+#define S3        "2001:db8::3"
+#define Q1        "2001:db8::5" /* queried sources */
+#define Q2        "2001:db8::6"
+#define GONE      (-1)
 
 static const char *LST = "app";
 
@@ -112,8 +112,7 @@ static void v1q(struct sim *s, const char *group, uint16_t mrd)
 }
 
 /* MLDv2 query (group NULL = general); mrc below 32768 is plain ms. */
-static void v2q_on(struct sim *s, uint32_t ifx, const char *group, uint16_t mrc,
-		   const char *srcs)
+static void v2q_on(struct sim *s, uint32_t ifx, const char *group, uint16_t mrc, const char *srcs)
 {
 	uint8_t b[1024];
 

@@ -18,10 +18,10 @@
 #include "config.h"
 #include "mld_engine.h"
 
-#define AGENT_MAX_LINKS 64
+#define AGENT_MAX_LINKS       64
 #define AGENT_DEFAULT_PIN_DIR "/sys/fs/bpf/mldagent"
-#define AGENT_DEFAULT_SOCKET "/run/mldagent/mldagent.sock"
-#define AGENT_CTL_LISTENER "mldctl" /* listener name of mldctl joins without --listener */
+#define AGENT_DEFAULT_SOCKET  "/run/mldagent/mldagent.sock"
+#define AGENT_CTL_LISTENER    "mldctl" /* listener name of mldctl joins without --listener */
 
 enum xdp_mode { XDP_MODE_AUTO, XDP_MODE_NATIVE, XDP_MODE_GENERIC };
 
@@ -49,14 +49,14 @@ struct agent {
 	struct agent_link links[AGENT_MAX_LINKS];
 	int nlinks;
 
-	struct cfg cfg;       /* configuration in force */
+	struct cfg cfg; /* configuration in force */
 	int have_cfg;
 
 	int epfd, tfd, sigfd, ctlfd, nlfd, txfd;
-	int pktfd;            /* AF_PACKET transmit of reports from :: (RFC 3590) */
-	uint64_t armed;       /* deadline the timerfd is armed for */
+	int pktfd;      /* AF_PACKET transmit of reports from :: (RFC 3590) */
+	uint64_t armed; /* deadline the timerfd is armed for */
 	int stop;
-	int started;          /* startup done: links appearing later replay the config */
+	int started; /* startup done: links appearing later replay the config */
 	uint64_t rx_events, rx_event_errors;
 	uint64_t tx_packets, tx_errors;
 	int verbose;
@@ -92,7 +92,7 @@ int link_sync(struct agent *a, struct agent_link *l, char *err, size_t errlen);
 void link_mc_filter(struct agent *a, struct agent_link *l, const struct in6_addr *g, int add);
 /* After a listener operation on (link, group): update XDP map and MAC filter. */
 void link_group_changed(struct agent *a, struct agent_link *l, const struct in6_addr *g,
-			int was_held);
+                        int was_held);
 int link_group_held(struct agent *a, struct agent_link *l, const struct in6_addr *g);
 
 /* agent_ctl.c */

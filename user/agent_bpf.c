@@ -28,7 +28,7 @@
 static struct mldagent *skel;
 
 static const char *const pinned[] = {MLD_MAP_MEMBERS, MLD_MAP_THROTTLE, MLD_MAP_CONFIG,
-				     MLD_MAP_COUNTERS, MLD_MAP_EVENTS};
+                                     MLD_MAP_COUNTERS, MLD_MAP_EVENTS};
 
 static int libbpf_quiet(enum libbpf_print_level lvl, const char *fmt, va_list ap)
 {
@@ -63,9 +63,9 @@ static int take_lock(struct agent *a, char *err, size_t errlen)
 		if (n > 0)
 			owner[strcspn(owner, "\n")] = 0;
 		snprintf(err, errlen,
-			 "pin directory %s is in use by another mldagent (pid %s); "
-			 "give each agent its own --pin-dir",
-			 a->pin_dir, owner);
+		         "pin directory %s is in use by another mldagent (pid %s); "
+		         "give each agent its own --pin-dir",
+		         a->pin_dir, owner);
 		return -1;
 	}
 	if (ftruncate(a->lock_fd, 0) == 0)
@@ -124,9 +124,9 @@ int bpf_setup(struct agent *a, char *err, size_t errlen)
 		*slash = 0;
 	if (statfs(parent, &sfs) < 0 || (unsigned long)sfs.f_type != BPF_FS_MAGIC) {
 		snprintf(err, errlen,
-			 "%s is not on a bpffs (mount one: mount -t bpf bpf %s), "
-			 "or choose --pin-dir",
-			 parent, parent);
+		         "%s is not on a bpffs (mount one: mount -t bpf bpf %s), "
+		         "or choose --pin-dir",
+		         parent, parent);
 		return -1;
 	}
 	if (take_lock(a, err, errlen) < 0)
@@ -141,9 +141,9 @@ int bpf_setup(struct agent *a, char *err, size_t errlen)
 	{
 		struct bpf_program *p;
 
-		bpf_object__for_each_program(p, skel->obj)
-			if (bpf_program__type(p) == BPF_PROG_TYPE_XDP && !a->prog)
-				a->prog = p;
+		bpf_object__for_each_program(
+		    p, skel->obj) if (bpf_program__type(p) == BPF_PROG_TYPE_XDP && !a->prog)
+		    a->prog = p;
 	}
 	if (!a->prog) {
 		snprintf(err, errlen, "no XDP program in the skeleton");
@@ -172,7 +172,7 @@ int bpf_setup(struct agent *a, char *err, size_t errlen)
 	a->counters_fd = bpf_object__find_map_fd_by_name(skel->obj, MLD_MAP_COUNTERS);
 	a->throttle_fd = bpf_object__find_map_fd_by_name(skel->obj, MLD_MAP_THROTTLE);
 	a->rb = ring_buffer__new(bpf_object__find_map_fd_by_name(skel->obj, MLD_MAP_EVENTS),
-				 handle_event, a, NULL);
+	                         handle_event, a, NULL);
 	if (!a->rb) {
 		snprintf(err, errlen, "ring buffer: %s", strerror(errno));
 		return -1;
@@ -208,19 +208,19 @@ int bpf_attach_link(struct agent *a, struct agent_link *l, char *err, size_t err
 	}
 	if (rc < 0) {
 		snprintf(err, errlen, "XDP attach (%s) failed: %s%s",
-			 a->xdp_mode == XDP_MODE_NATIVE	   ? "native"
-			 : a->xdp_mode == XDP_MODE_GENERIC ? "generic"
-							   : "auto",
-			 strerror(-rc),
-			 rc == -EBUSY || rc == -EEXIST
-				 ? " (another XDP program is attached; remove it with "
-				   "'ip link set dev IFACE xdp off')"
-				 : "");
+		         a->xdp_mode == XDP_MODE_NATIVE    ? "native"
+		         : a->xdp_mode == XDP_MODE_GENERIC ? "generic"
+		                                           : "auto",
+		         strerror(-rc),
+		         rc == -EBUSY || rc == -EEXIST
+		             ? " (another XDP program is attached; remove it with "
+		               "'ip link set dev IFACE xdp off')"
+		             : "");
 		return -1;
 	}
 	l->attached = 1;
 	agent_log("%s: XDP attached (%s mode)", l->name,
-		  l->xdp_flags == XDP_FLAGS_DRV_MODE ? "native" : "generic");
+	          l->xdp_flags == XDP_FLAGS_DRV_MODE ? "native" : "generic");
 	return 0;
 }
 

@@ -34,7 +34,7 @@ struct oplist {
 };
 
 static void collect_op(void *ctx, enum cfg_change kind, const char *link, const char *listener,
-		       const struct cfg_group *old_g, const struct cfg_group *new_g)
+                       const struct cfg_group *old_g, const struct cfg_group *new_g)
 {
 	struct oplist *o = ctx;
 
@@ -55,14 +55,14 @@ static void collect_op(void *ctx, enum cfg_change kind, const char *link, const 
 /* Applies one membership filter (g NULL = leave) and keeps the XDP member
  * map and link-layer filter in step. */
 static int apply_filter(struct agent *a, struct agent_link *l, const char *listener,
-			const struct in6_addr *group, const struct cfg_group *g)
+                        const struct in6_addr *group, const struct cfg_group *g)
 {
 	int was = link_group_held(a, l, group), rc;
 	uint64_t now = agent_now_ms();
 
 	if (g)
 		rc = mld_set_filter(a->e, l->ifindex, listener, group, g->mode, g->srcs, g->nsrc,
-				    now);
+		                    now);
 	else
 		rc = mld_leave(a->e, l->ifindex, listener, group, now);
 	if (rc == MLD_OK)
@@ -122,7 +122,7 @@ struct sim_group {
 };
 
 static int sim_add_member(struct sim_group *sg, const char *name, enum mld_fmode mode,
-			  const struct in6_addr *srcs, size_t nsrc)
+                          const struct in6_addr *srcs, size_t nsrc)
 {
 	struct sim_member *x;
 
@@ -225,7 +225,8 @@ static const struct in6_addr *op_group(const struct op *op)
 
 static int same_group(const struct op *x, const struct op *y)
 {
-	return !strcmp(x->link, y->link) && !memcmp(op_group(x), op_group(y), sizeof(struct in6_addr));
+	return !strcmp(x->link, y->link) &&
+	       !memcmp(op_group(x), op_group(y), sizeof(struct in6_addr));
 }
 
 static const struct op *sort_ops; /* qsort has no context argument */
@@ -248,7 +249,7 @@ static int op_refused(const struct op *op, char *err, size_t errlen, const char 
 	char b[INET6_ADDRSTRLEN];
 
 	snprintf(err, errlen, "line %d: listener '%s' group %s on %s: %s", g->line, op->listener,
-		 inet_ntop(AF_INET6, &g->group, b, sizeof(b)), op->link, why);
+	         inet_ntop(AF_INET6, &g->group, b, sizeof(b)), op->link, why);
 	return -1;
 }
 
@@ -256,8 +257,8 @@ static int op_refused(const struct op *op, char *err, size_t errlen, const char 
  * group; new_slots counts the groups this diff creates on the link and
  * freed_slots those it empties. */
 static int dry_run_group(struct agent *a, struct agent_link *l, const struct mld_tunables *t,
-			 const struct oplist *ops, const size_t *idx, size_t i, size_t j,
-			 uint32_t *new_slots, uint32_t *freed_slots, char *err, size_t errlen)
+                         const struct oplist *ops, const size_t *idx, size_t i, size_t j,
+                         uint32_t *new_slots, uint32_t *freed_slots, char *err, size_t errlen)
 {
 	const struct in6_addr *group = op_group(&ops->v[idx[i]]);
 	struct sim_group sg = {0};
@@ -267,7 +268,7 @@ static int dry_run_group(struct agent *a, struct agent_link *l, const struct mld
 
 	/* A group only sending its leave holds no slot: re-joining takes one. */
 	exists = mld_group_info(a->e, l->ifindex, group, &gi) == MLD_OK &&
-		 gi.state != MLD_LEAVING_MEMBER;
+	         gi.state != MLD_LEAVING_MEMBER;
 	if (exists) {
 		cur_n = gi.nsrc;
 		mld_group_listeners(a->e, l->ifindex, group, sim_collect, &sg);
@@ -341,8 +342,8 @@ oom:
 	return -1;
 }
 
-static int diff_dry_run(struct agent *a, const struct cfg *neu, const struct oplist *ops,
-			char *err, size_t errlen)
+static int diff_dry_run(struct agent *a, const struct cfg *neu, const struct oplist *ops, char *err,
+                        size_t errlen)
 {
 	uint32_t new_slots[AGENT_MAX_LINKS] = {0}, freed[AGENT_MAX_LINKS] = {0};
 	size_t *idx, i, j;
@@ -369,7 +370,7 @@ static int diff_dry_run(struct agent *a, const struct cfg *neu, const struct opl
 			continue; /* applied when the link appears */
 		link_tunables(neu, l->name, &t);
 		rc = dry_run_group(a, l, &t, ops, idx, i, j, &new_slots[l - a->links],
-				   &freed[l - a->links], err, errlen);
+		                   &freed[l - a->links], err, errlen);
 	}
 	free(idx);
 	/* max-groups, as the engine counts it: groups only sending their leave
@@ -387,10 +388,10 @@ static int diff_dry_run(struct agent *a, const struct cfg *neu, const struct opl
 		held = li.groups - li.groups_leaving - freed[k];
 		if (held + new_slots[k] > t.max_groups) {
 			snprintf(err, errlen,
-				 "link %s: %s: %u groups held after the removals, the new "
-				 "configuration adds %u (max-groups %u)",
-				 l->name, mld_strerror(MLD_E_LIMIT_GROUPS), held, new_slots[k],
-				 t.max_groups);
+			         "link %s: %s: %u groups held after the removals, the new "
+			         "configuration adds %u (max-groups %u)",
+			         l->name, mld_strerror(MLD_E_LIMIT_GROUPS), held, new_slots[k],
+			         t.max_groups);
 			rc = -1;
 		}
 	}
@@ -409,19 +410,19 @@ int cfg_install(struct agent *a, struct cfg *neu, char *err, size_t errlen)
 	for (i = 0; i < neu->nlisteners; i++) {
 		if (!agent_link_by_name(a, neu->listeners[i].link)) {
 			snprintf(err, errlen,
-				 "line %d: listener '%s': link '%s' is not managed by this agent "
-				 "(start it with -i %s)",
-				 neu->listeners[i].line, neu->listeners[i].name,
-				 neu->listeners[i].link, neu->listeners[i].link);
+			         "line %d: listener '%s': link '%s' is not managed by this agent "
+			         "(start it with -i %s)",
+			         neu->listeners[i].line, neu->listeners[i].name,
+			         neu->listeners[i].link, neu->listeners[i].link);
 			goto refuse;
 		}
 	}
 	for (i = 0; i < neu->nlinks; i++) {
 		if (!agent_link_by_name(a, neu->links[i].name)) {
 			snprintf(err, errlen,
-				 "line %d: link '%s' is not managed by this agent; links are "
-				 "added at start (-i or the config's links)",
-				 neu->links[i].line, neu->links[i].name);
+			         "line %d: link '%s' is not managed by this agent; links are "
+			         "added at start (-i or the config's links)",
+			         neu->links[i].line, neu->links[i].name);
 			goto refuse;
 		}
 	}
@@ -449,7 +450,7 @@ int cfg_install(struct agent *a, struct cfg *neu, char *err, size_t errlen)
 		rc = mld_link_set_tunables(a->e, l->ifindex, &t);
 		if (rc != MLD_OK) {
 			snprintf(err, errlen, "link %s: tunables refused: %s", l->name,
-				 mld_strerror(rc));
+			         mld_strerror(rc));
 			while (k-- > 0)
 				if (a->links[k].in_engine)
 					mld_link_set_tunables(a->e, a->links[k].ifindex, &saved[k]);
@@ -460,12 +461,13 @@ int cfg_install(struct agent *a, struct cfg *neu, char *err, size_t errlen)
 	for (i = 0; i < ops.n; i++) {
 		rc = op_apply(a, &ops.v[i], 0);
 		if (rc != MLD_OK) {
-			const struct cfg_group *g = ops.v[i].new_g ? ops.v[i].new_g : ops.v[i].old_g;
+			const struct cfg_group *g =
+			    ops.v[i].new_g ? ops.v[i].new_g : ops.v[i].old_g;
 			char b[INET6_ADDRSTRLEN];
 
 			snprintf(err, errlen, "line %d: listener '%s' group %s on %s: %s", g->line,
-				 ops.v[i].listener, inet_ntop(AF_INET6, &g->group, b, sizeof(b)),
-				 ops.v[i].link, mld_strerror(rc));
+			         ops.v[i].listener, inet_ntop(AF_INET6, &g->group, b, sizeof(b)),
+			         ops.v[i].link, mld_strerror(rc));
 			/* Roll back what was applied, newest first. */
 			while (i-- > 0)
 				op_apply(a, &ops.v[i], 1);
@@ -515,7 +517,7 @@ void cfg_replay_link(struct agent *a, struct agent_link *l)
 		for (j = 0; j < cl->ngroups; j++)
 			if (apply_filter(a, l, cl->name, &cl->groups[j].group, &cl->groups[j]))
 				agent_log("%s: listener %s: could not apply a configured group",
-					  l->name, cl->name);
+				          l->name, cl->name);
 	}
 }
 
@@ -539,7 +541,8 @@ static void put_srcs(FILE *f, const struct in6_addr *s, size_t n, int json)
 
 	fputs(json ? "[" : "{", f);
 	for (i = 0; i < n; i++)
-		fprintf(f, json ? "%s\"%s\"" : "%s%s", i ? (json ? "," : " ") : "", addr_str(&s[i], b));
+		fprintf(f, json ? "%s\"%s\"" : "%s%s", i ? (json ? "," : " ") : "",
+		        addr_str(&s[i], b));
 	fputs(json ? "]" : "}", f);
 }
 
@@ -563,8 +566,9 @@ static int show_listener(void *ctx, const struct mld_listener_info *li)
 	const char *mode = li->mode == MLD_FMODE_EXCLUDE ? "exclude" : "include";
 
 	if (c->json) {
-		fprintf(c->f, "%s{\"name\":\"%s\",\"mode\":\"%s\",\"sources\":", c->first ? "" : ",",
-			li->name, mode);
+		fprintf(c->f,
+		        "%s{\"name\":\"%s\",\"mode\":\"%s\",\"sources\":", c->first ? "" : ",",
+		        li->name, mode);
 		put_srcs(c->f, li->srcs, li->nsrc, 1);
 		fputc('}', c->f);
 	} else {
@@ -585,15 +589,15 @@ static int show_group(void *ctx, const struct mld_group_info *g)
 
 	if (c->json) {
 		fprintf(c->f,
-			"%s{\"group\":\"%s\",\"mode\":\"%s\",\"sources\":", c->first ? "" : ",",
-			addr_str(&g->group, b), mode);
+		        "%s{\"group\":\"%s\",\"mode\":\"%s\",\"sources\":", c->first ? "" : ",",
+		        addr_str(&g->group, b), mode);
 		put_srcs(c->f, g->srcs, g->nsrc, 1);
 		fprintf(c->f,
-			",\"state\":\"%s\",\"query_response_in_ms\":%lld,"
-			"\"state_change_in_ms\":%lld,\"pending_mode_records\":%u,"
-			"\"pending_sources\":%zu,\"listeners\":[",
-			mld_state_name(g->state), (long long)rel(g->query_due, c->now),
-			(long long)rel(g->sc_due, c->now), g->sc_mode_pending, g->npending_srcs);
+		        ",\"state\":\"%s\",\"query_response_in_ms\":%lld,"
+		        "\"state_change_in_ms\":%lld,\"pending_mode_records\":%u,"
+		        "\"pending_sources\":%zu,\"listeners\":[",
+		        mld_state_name(g->state), (long long)rel(g->query_due, c->now),
+		        (long long)rel(g->sc_due, c->now), g->sc_mode_pending, g->npending_srcs);
 		lc.first = 1;
 		mld_group_listeners(c->a->e, c->ifindex, &g->group, show_listener, &lc);
 		fputs("]}", c->f);
@@ -602,9 +606,11 @@ static int show_group(void *ctx, const struct mld_group_info *g)
 		put_srcs(c->f, g->srcs, g->nsrc, 0);
 		fprintf(c->f, " state %s", mld_state_name(g->state));
 		if (g->query_due)
-			fprintf(c->f, " query-response in %lld ms", (long long)rel(g->query_due, c->now));
+			fprintf(c->f, " query-response in %lld ms",
+			        (long long)rel(g->query_due, c->now));
 		if (g->sc_due)
-			fprintf(c->f, " state-change in %lld ms", (long long)rel(g->sc_due, c->now));
+			fprintf(c->f, " state-change in %lld ms",
+			        (long long)rel(g->sc_due, c->now));
 		fputc('\n', c->f);
 		mld_group_listeners(c->a->e, c->ifindex, &g->group, show_listener, &lc);
 	}
@@ -615,21 +621,23 @@ static int show_group(void *ctx, const struct mld_group_info *g)
 static void put_tunables(FILE *f, const struct mld_tunables *t, int json)
 {
 	if (json)
-		fprintf(f,
-			"{\"robustness\":%u,\"query_interval_ms\":%u,\"query_response_interval_ms\":%u,"
-			"\"unsolicited_report_interval_ms\":%u,\"v1_unsolicited_report_interval_ms\":%u,"
-			"\"force_version\":%u,\"max_groups\":%u,\"max_sources_per_group\":%u,"
-			"\"max_sources_per_listener\":%u}",
-			t->rv, t->qi_ms, t->qri_ms, t->uri_ms, t->v1_uri_ms, t->force_version,
-			t->max_groups, t->max_srcs_per_group, t->max_srcs_per_listener);
+		fprintf(
+		    f,
+		    "{\"robustness\":%u,\"query_interval_ms\":%u,\"query_response_interval_ms\":%u,"
+		    "\"unsolicited_report_interval_ms\":%u,\"v1_unsolicited_report_interval_ms\":%"
+		    "u,"
+		    "\"force_version\":%u,\"max_groups\":%u,\"max_sources_per_group\":%u,"
+		    "\"max_sources_per_listener\":%u}",
+		    t->rv, t->qi_ms, t->qri_ms, t->uri_ms, t->v1_uri_ms, t->force_version,
+		    t->max_groups, t->max_srcs_per_group, t->max_srcs_per_listener);
 	else
 		fprintf(f,
-			"robustness %u query-interval %ums query-response-interval %ums "
-			"unsolicited-report-interval %ums force-version %s max-groups %u "
-			"max-sources-per-group %u max-sources-per-listener %u",
-			t->rv, t->qi_ms, t->qri_ms, t->uri_ms,
-			t->force_version ? (t->force_version == 1 ? "1" : "2") : "auto", t->max_groups,
-			t->max_srcs_per_group, t->max_srcs_per_listener);
+		        "robustness %u query-interval %ums query-response-interval %ums "
+		        "unsolicited-report-interval %ums force-version %s max-groups %u "
+		        "max-sources-per-group %u max-sources-per-listener %u",
+		        t->rv, t->qi_ms, t->qri_ms, t->uri_ms,
+		        t->force_version ? (t->force_version == 1 ? "1" : "2") : "auto",
+		        t->max_groups, t->max_srcs_per_group, t->max_srcs_per_listener);
 }
 
 static void cmd_show(struct agent *a, FILE *f, int json)
@@ -644,50 +652,53 @@ static void cmd_show(struct agent *a, FILE *f, int json)
 		struct agent_link *l = &a->links[i];
 		struct mld_link_info li;
 		struct show_ctx c = {a, f, json, 1, now, l->ifindex};
-		const char *xdp = !l->attached ? "none"
-				  : l->xdp_flags == 1u << 2 /* XDP_FLAGS_DRV_MODE */ ? "native"
-										      : "generic";
+		const char *xdp = !l->attached                                       ? "none"
+		                  : l->xdp_flags == 1u << 2 /* XDP_FLAGS_DRV_MODE */ ? "native"
+		                                                                     : "generic";
 		const char *ll;
 
 		if (!l->in_engine || mld_link_info(a->e, l->ifindex, &li) != MLD_OK) {
 			if (json)
-				fprintf(f, "%s{\"name\":\"%s\",\"present\":false}", first ? "" : ",",
-					l->name);
+				fprintf(f, "%s{\"name\":\"%s\",\"present\":false}",
+				        first ? "" : ",", l->name);
 			else
 				fprintf(f, "link %s: not present\n", l->name);
 			first = 0;
 			continue;
 		}
-		ll = li.ll_state == MLD_LL_VALID ? "valid"
+		ll = li.ll_state == MLD_LL_VALID       ? "valid"
 		     : li.ll_state == MLD_LL_TENTATIVE ? "tentative"
-						       : "none";
+		                                       : "none";
 		if (json) {
 			fprintf(f,
-				"%s{\"name\":\"%s\",\"present\":true,\"ifindex\":%u,\"up\":%s,"
-				"\"mtu\":%u,\"xdp\":\"%s\",\"version\":%d,"
-				"\"v1_querier_present_ms\":%lld,\"link_local\":\"%s\","
-				"\"link_local_state\":\"%s\",\"general_query_response_in_ms\":%lld,"
-				"\"querier\":{\"robustness\":%u,\"query_interval_ms\":%u,"
-				"\"query_response_interval_ms\":%u},\"tunables\":",
-				first ? "" : ",", l->name, l->ifindex, li.up ? "true" : "false", li.mtu,
-				xdp, li.version, (long long)rel(li.v1_present_until, now),
-				addr_str(&li.lladdr, b), ll,
-				(long long)(li.gq_active ? 0 : rel(li.gq_due, now)), li.learned_rv,
-				li.learned_qi_ms, li.learned_qri_ms);
+			        "%s{\"name\":\"%s\",\"present\":true,\"ifindex\":%u,\"up\":%s,"
+			        "\"mtu\":%u,\"xdp\":\"%s\",\"version\":%d,"
+			        "\"v1_querier_present_ms\":%lld,\"link_local\":\"%s\","
+			        "\"link_local_state\":\"%s\",\"general_query_response_in_ms\":%lld,"
+			        "\"querier\":{\"robustness\":%u,\"query_interval_ms\":%u,"
+			        "\"query_response_interval_ms\":%u},\"tunables\":",
+			        first ? "" : ",", l->name, l->ifindex, li.up ? "true" : "false",
+			        li.mtu, xdp, li.version, (long long)rel(li.v1_present_until, now),
+			        addr_str(&li.lladdr, b), ll,
+			        (long long)(li.gq_active ? 0 : rel(li.gq_due, now)), li.learned_rv,
+			        li.learned_qi_ms, li.learned_qri_ms);
 			put_tunables(f, &li.tun, 1);
 			fputs(",\"groups\":[", f);
 			mld_link_groups(a->e, l->ifindex, show_group, &c);
 			fputs("]}", f);
 		} else {
-			fprintf(f, "link %s ifindex %u %s mtu %u xdp %s MLDv%d link-local %s (%s)\n",
-				l->name, l->ifindex, li.up ? "up" : "down", li.mtu, xdp, li.version,
-				addr_str(&li.lladdr, b), ll);
+			fprintf(f,
+			        "link %s ifindex %u %s mtu %u xdp %s MLDv%d link-local %s (%s)\n",
+			        l->name, l->ifindex, li.up ? "up" : "down", li.mtu, xdp, li.version,
+			        addr_str(&li.lladdr, b), ll);
 			if (li.version == 1)
 				fprintf(f, "  MLDv1 querier present for %lld ms more\n",
-					(long long)rel(li.v1_present_until, now));
-			fprintf(f, "  querier: robustness %u query-interval %ums response-interval %ums%s\n",
-				li.learned_rv, li.learned_qi_ms, li.learned_qri_ms,
-				li.learned_rv ? "" : " (none heard yet)");
+				        (long long)rel(li.v1_present_until, now));
+			fprintf(f,
+			        "  querier: robustness %u query-interval %ums response-interval "
+			        "%ums%s\n",
+			        li.learned_rv, li.learned_qi_ms, li.learned_qri_ms,
+			        li.learned_rv ? "" : " (none heard yet)");
 			fputs("  tunables: ", f);
 			put_tunables(f, &li.tun, 0);
 			fprintf(f, "\n  groups: %u\n", li.groups);
@@ -701,7 +712,7 @@ static void cmd_show(struct agent *a, FILE *f, int json)
 
 static const char *const xdp_ctr_names[MLD_C_COUNT] = {
 #define X(id, name) [MLD_C_##id] = name,
-	MLD_CTR_LIST(X)
+    MLD_CTR_LIST(X)
 #undef X
 };
 
@@ -714,11 +725,11 @@ static void cmd_stats(struct agent *a, FILE *f, int json)
 		const char *name;
 		uint64_t v;
 	} eng[] = {
-		{"rx_packets", 0},	 {"rx_v1_queries", 0},	      {"rx_v2_general", 0},
-		{"rx_v2_group", 0},	 {"rx_v2_group_source", 0},   {"rx_v1_reports", 0},
-		{"rx_not_member", 0},	 {"tx_v2_reports", 0},	      {"tx_v2_records", 0},
-		{"tx_v1_reports", 0},	 {"tx_v1_done", 0},	      {"tx_bytes", 0},
-		{"version_to_v1", 0},	 {"version_to_v2", 0},	      {"gs_sources_overflow", 0},
+	    {"rx_packets", 0},    {"rx_v1_queries", 0},      {"rx_v2_general", 0},
+	    {"rx_v2_group", 0},   {"rx_v2_group_source", 0}, {"rx_v1_reports", 0},
+	    {"rx_not_member", 0}, {"tx_v2_reports", 0},      {"tx_v2_records", 0},
+	    {"tx_v1_reports", 0}, {"tx_v1_done", 0},         {"tx_bytes", 0},
+	    {"version_to_v1", 0}, {"version_to_v2", 0},      {"gs_sources_overflow", 0},
 	};
 
 	mld_stats_get(a->e, &st);
@@ -739,22 +750,22 @@ static void cmd_stats(struct agent *a, FILE *f, int json)
 	eng[14].v = st.gs_sources_overflow;
 	fputs(json ? "{\"engine\":{" : "engine:\n", f);
 	for (i = 0; i < (int)(sizeof(eng) / sizeof(eng[0])); i++)
-		fprintf(f, json ? "%s\"%s\":%llu" : "  %s%s %llu\n", json && i ? "," : "", eng[i].name,
-			(unsigned long long)eng[i].v);
+		fprintf(f, json ? "%s\"%s\":%llu" : "  %s%s %llu\n", json && i ? "," : "",
+		        eng[i].name, (unsigned long long)eng[i].v);
 	for (i = 0; i < MLD_DROP_COUNT; i++)
 		fprintf(f, json ? ",\"drop_%s\":%llu" : "  drop_%s %llu\n", mld_drop_name(i),
-			(unsigned long long)st.rx_drop[i]);
+		        (unsigned long long)st.rx_drop[i]);
 	fputs(json ? "},\"xdp\":{" : "xdp:\n", f);
 	for (i = 0; have_x && i < MLD_C_COUNT; i++)
 		fprintf(f, json ? "%s\"%s\":%llu" : "  %s%s %llu\n", json && i ? "," : "",
-			xdp_ctr_names[i], (unsigned long long)x[i]);
+		        xdp_ctr_names[i], (unsigned long long)x[i]);
 	fprintf(f,
-		json ? "},\"daemon\":{\"rx_events\":%llu,\"rx_event_errors\":%llu,"
-		       "\"tx_packets\":%llu,\"tx_errors\":%llu}}\n"
-		     : "daemon:\n  rx_events %llu\n  rx_event_errors %llu\n  tx_packets %llu\n"
-		       "  tx_errors %llu\n",
-		(unsigned long long)a->rx_events, (unsigned long long)a->rx_event_errors,
-		(unsigned long long)a->tx_packets, (unsigned long long)a->tx_errors);
+	        json ? "},\"daemon\":{\"rx_events\":%llu,\"rx_event_errors\":%llu,"
+	               "\"tx_packets\":%llu,\"tx_errors\":%llu}}\n"
+	             : "daemon:\n  rx_events %llu\n  rx_event_errors %llu\n  tx_packets %llu\n"
+	               "  tx_errors %llu\n",
+	        (unsigned long long)a->rx_events, (unsigned long long)a->rx_event_errors,
+	        (unsigned long long)a->tx_packets, (unsigned long long)a->tx_errors);
 }
 
 /* ---------------- commands ---------------- */
@@ -782,8 +793,9 @@ static int cmd_member(struct agent *a, int argc, char **argv, char *err, size_t 
 	int rc, was;
 
 	if (argc < 3) {
-		snprintf(err, errlen, "usage: %s", join ? "join IFACE GROUP [include|exclude [SRC ...]] [--listener NAME]"
-					      : "leave IFACE GROUP [--listener NAME]");
+		snprintf(err, errlen, "usage: %s",
+		         join ? "join IFACE GROUP [include|exclude [SRC ...]] [--listener NAME]"
+		              : "leave IFACE GROUP [--listener NAME]");
 		return -1;
 	}
 	l = agent_link_by_name(a, argv[1]);
@@ -810,13 +822,14 @@ static int cmd_member(struct agent *a, int argc, char **argv, char *err, size_t 
 			}
 			listener = argv[++i];
 		} else if (join && !mode_set && n == 0 &&
-			   (!strcmp(argv[i], "include") || !strcmp(argv[i], "exclude"))) {
+		           (!strcmp(argv[i], "include") || !strcmp(argv[i], "exclude"))) {
 			mode = !strcmp(argv[i], "include") ? MLD_FMODE_INCLUDE : MLD_FMODE_EXCLUDE;
 			mode_set = 1;
 		} else if (join && mode_set) {
-			if (inet_pton(AF_INET6, argv[i], &srcs[n]) != 1 || srcs[n].s6_addr[0] == 0xff) {
+			if (inet_pton(AF_INET6, argv[i], &srcs[n]) != 1 ||
+			    srcs[n].s6_addr[0] == 0xff) {
 				snprintf(err, errlen, "'%s' is not an IPv6 unicast source address",
-					 argv[i]);
+				         argv[i]);
 				goto fail;
 			}
 			n++;
@@ -832,12 +845,12 @@ static int cmd_member(struct agent *a, int argc, char **argv, char *err, size_t 
 	was = link_group_held(a, l, &group);
 	if (join)
 		rc = mld_set_filter(a->e, l->ifindex, listener, &group, mode, srcs, (size_t)n,
-				    agent_now_ms());
+		                    agent_now_ms());
 	else
 		rc = mld_leave(a->e, l->ifindex, listener, &group, agent_now_ms());
 	if (rc != MLD_OK) {
 		snprintf(err, errlen, "%s %s on %s for listener '%s': %s", argv[0], argv[2],
-			 argv[1], listener, mld_strerror(rc));
+		         argv[1], listener, mld_strerror(rc));
 		goto fail;
 	}
 	link_group_changed(a, l, &group, was);
@@ -855,7 +868,8 @@ static void handle(struct agent *a, int fd)
 	ssize_t n = 0, r;
 	int argc = 0, ok = 0, json = 0, i;
 
-	while (n < (ssize_t)sizeof(line) - 1 && (r = read(fd, line + n, sizeof(line) - 1 - (size_t)n)) > 0) {
+	while (n < (ssize_t)sizeof(line) - 1 &&
+	       (r = read(fd, line + n, sizeof(line) - 1 - (size_t)n)) > 0) {
 		n += r;
 		if (memchr(line, '\n', (size_t)n))
 			break;
@@ -892,8 +906,8 @@ static void handle(struct agent *a, int fd)
 		else
 			agent_log("reload refused, state unchanged: %s", err);
 	} else {
-		snprintf(err, sizeof(err), "unknown command '%s' (join, leave, show, stats, reload)",
-			 argv[0]);
+		snprintf(err, sizeof(err),
+		         "unknown command '%s' (join, leave, show, stats, reload)", argv[0]);
 	}
 	fclose(o.f);
 	if (ok)
@@ -941,8 +955,9 @@ int ctl_open(struct agent *a, char *err, size_t errlen)
 	probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (probe >= 0 && connect(probe, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
 		close(probe);
-		snprintf(err, errlen, "control socket %s is in use by a running agent (-S to choose)",
-			 a->sock_path);
+		snprintf(err, errlen,
+		         "control socket %s is in use by a running agent (-S to choose)",
+		         a->sock_path);
 		return -1;
 	}
 	if (probe >= 0)

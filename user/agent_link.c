@@ -67,11 +67,11 @@ static int is_unspecified(const uint8_t *a)
 static ssize_t tx_unspecified(struct agent *a, uint32_t ifindex, const uint8_t *pkt, size_t len)
 {
 	struct sockaddr_ll ll = {
-		.sll_family = AF_PACKET,
-		.sll_protocol = htons(ETH_P_IPV6),
-		.sll_ifindex = (int)ifindex,
-		.sll_halen = 6,
-		.sll_addr = {0x33, 0x33, pkt[36], pkt[37], pkt[38], pkt[39]},
+	    .sll_family = AF_PACKET,
+	    .sll_protocol = htons(ETH_P_IPV6),
+	    .sll_ifindex = (int)ifindex,
+	    .sll_halen = 6,
+	    .sll_addr = {0x33, 0x33, pkt[36], pkt[37], pkt[38], pkt[39]},
 	};
 
 	return sendto(a->pktfd, pkt, len, 0, (struct sockaddr *)&ll, sizeof(ll));
@@ -123,7 +123,7 @@ void link_mc_filter(struct agent *a, struct agent_link *l, const struct in6_addr
 	mr.mr_address[1] = 0x33;
 	memcpy(mr.mr_address + 2, &g->s6_addr[12], 4);
 	if (setsockopt(l->mc_fd, SOL_PACKET, add ? PACKET_ADD_MEMBERSHIP : PACKET_DROP_MEMBERSHIP,
-		       &mr, sizeof(mr)) < 0 &&
+	               &mr, sizeof(mr)) < 0 &&
 	    add)
 		agent_log("%s: multicast filter: %s", l->name, strerror(errno));
 }
@@ -137,7 +137,7 @@ int link_group_held(struct agent *a, struct agent_link *l, const struct in6_addr
 }
 
 void link_group_changed(struct agent *a, struct agent_link *l, const struct in6_addr *g,
-			int was_held)
+                        int was_held)
 {
 	int held = link_group_held(a, l, g);
 
@@ -236,7 +236,7 @@ static void nl_dump(struct agent *a, int type)
 int link_nl_open(struct agent *a, char *err, size_t errlen)
 {
 	struct sockaddr_nl sa = {.nl_family = AF_NETLINK,
-				 .nl_groups = RTMGRP_LINK | RTMGRP_IPV6_IFADDR};
+	                         .nl_groups = RTMGRP_LINK | RTMGRP_IPV6_IFADDR};
 
 	a->nlfd = socket(AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, NETLINK_ROUTE);
 	if (a->nlfd < 0 || bind(a->nlfd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
@@ -277,7 +277,7 @@ static void set_link_state(struct agent *a, struct agent_link *l, unsigned flags
 	if (mtu >= 1280 && mld_link_set_mtu(a->e, l->ifindex, mtu) != MLD_OK)
 		agent_log("%s: MTU %u refused", l->name, mtu);
 	mld_link_set_silent(a->e, l->ifindex, (flags & IFF_LOOPBACK) || !(flags & IFF_MULTICAST),
-			    now);
+	                    now);
 	mld_link_set_up(a->e, l->ifindex, up, now);
 }
 
@@ -325,7 +325,8 @@ static void on_link(struct agent *a, struct nlmsghdr *nh)
 		if (mld_link_set_ifindex(a->e, old, (uint32_t)ifi->ifi_index) != MLD_OK)
 			return;
 		l->ifindex = (uint32_t)ifi->ifi_index;
-		agent_log("%s: back as ifindex %u (was %u); re-attaching", l->name, l->ifindex, old);
+		agent_log("%s: back as ifindex %u (was %u); re-attaching", l->name, l->ifindex,
+		          old);
 		mld_link_groups(a->e, l->ifindex, reheld_one, &r);
 		nl_dump(a, RTM_GETADDR);
 	}
@@ -387,7 +388,9 @@ static void on_addr(struct agent *a, struct nlmsghdr *nh)
 		char b[INET6_ADDRSTRLEN];
 
 		agent_log("%s: link-local %s %s", l->name, inet_ntop(AF_INET6, &addr, b, sizeof(b)),
-			  st == MLD_LL_VALID ? "valid" : st == MLD_LL_TENTATIVE ? "tentative" : "gone");
+		          st == MLD_LL_VALID       ? "valid"
+		          : st == MLD_LL_TENTATIVE ? "tentative"
+		                                   : "gone");
 	}
 	mld_link_set_lladdr(a->e, l->ifindex, st, st == MLD_LL_NONE ? NULL : &addr, agent_now_ms());
 }

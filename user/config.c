@@ -29,31 +29,31 @@ struct mark {
 enum { TK_INT, TK_DUR, TK_VERSION };
 #define NTUN 10
 static const char *const tun_keys[NTUN] = {
-	"robustness",
-	"query-interval",
-	"query-response-interval",
-	"unsolicited-report-interval",
-	"v1-unsolicited-report-interval",
-	"gsr-delay",
-	"force-version",
-	"max-groups",
-	"max-sources-per-group",
-	"max-sources-per-listener",
+    "robustness",
+    "query-interval",
+    "query-response-interval",
+    "unsolicited-report-interval",
+    "v1-unsolicited-report-interval",
+    "gsr-delay",
+    "force-version",
+    "max-groups",
+    "max-sources-per-group",
+    "max-sources-per-listener",
 };
 static const unsigned char tun_kind[NTUN] = {
-	TK_INT, TK_DUR, TK_DUR, TK_DUR, TK_DUR, TK_DUR, TK_VERSION, TK_INT, TK_INT, TK_INT,
+    TK_INT, TK_DUR, TK_DUR, TK_DUR, TK_DUR, TK_DUR, TK_VERSION, TK_INT, TK_INT, TK_INT,
 };
 static const size_t tun_off[NTUN] = {
-	offsetof(struct mld_tunables, rv),
-	offsetof(struct mld_tunables, qi_ms),
-	offsetof(struct mld_tunables, qri_ms),
-	offsetof(struct mld_tunables, uri_ms),
-	offsetof(struct mld_tunables, v1_uri_ms),
-	offsetof(struct mld_tunables, gsr_delay_ms),
-	offsetof(struct mld_tunables, force_version),
-	offsetof(struct mld_tunables, max_groups),
-	offsetof(struct mld_tunables, max_srcs_per_group),
-	offsetof(struct mld_tunables, max_srcs_per_listener),
+    offsetof(struct mld_tunables, rv),
+    offsetof(struct mld_tunables, qi_ms),
+    offsetof(struct mld_tunables, qri_ms),
+    offsetof(struct mld_tunables, uri_ms),
+    offsetof(struct mld_tunables, v1_uri_ms),
+    offsetof(struct mld_tunables, gsr_delay_ms),
+    offsetof(struct mld_tunables, force_version),
+    offsetof(struct mld_tunables, max_groups),
+    offsetof(struct mld_tunables, max_srcs_per_group),
+    offsetof(struct mld_tunables, max_srcs_per_listener),
 };
 
 /* The tunables one block sets. */
@@ -141,7 +141,7 @@ static int grow(void **arr, size_t *cap, size_t n, size_t elsz)
 /* ---- errors ---- */
 
 __attribute__((format(printf, 3, 4))) static int fail(struct P *p, struct mark m, const char *fmt,
-						       ...)
+                                                      ...)
 {
 	va_list ap;
 	int n;
@@ -162,7 +162,7 @@ __attribute__((format(printf, 3, 4))) static int fail(struct P *p, struct mark m
 
 static struct mark mk(yaml_mark_t m)
 {
-	struct mark r = { (int)m.line + 1, (int)m.column + 1 };
+	struct mark r = {(int)m.line + 1, (int)m.column + 1};
 
 	return r;
 }
@@ -239,7 +239,7 @@ static const char *kind(struct P *p)
 
 static struct mark offset_mark(const struct P *p, size_t off)
 {
-	struct mark m = { 1, 1 };
+	struct mark m = {1, 1};
 	size_t i;
 
 	if (off > p->len)
@@ -266,7 +266,7 @@ static int syntax_fail(struct P *p)
 	case YAML_READER_ERROR:
 		if (y->problem_value != -1)
 			return fail(p, offset_mark(p, y->problem_offset),
-				    "YAML syntax error: %s (byte 0x%X)", prob, y->problem_value);
+			            "YAML syntax error: %s (byte 0x%X)", prob, y->problem_value);
 		return fail(p, offset_mark(p, y->problem_offset), "YAML syntax error: %s", prob);
 	default:
 		if (y->context)
@@ -294,7 +294,7 @@ static int next(struct P *p)
 	p->have_ev = 1;
 	if (p->ev.type == YAML_ALIAS_EVENT)
 		return fail(p, evm(p), "aliases (*%s) are not supported",
-			    (const char *)p->ev.data.alias.anchor);
+		            (const char *)p->ev.data.alias.anchor);
 	return 0;
 }
 
@@ -307,8 +307,8 @@ typedef int (*item_fn)(struct P *p, void *obj);
 
 #define MAXKEYS 16
 
-static int parse_map(struct P *p, const char *what, const char *const *keys, int nkeys,
-		     field_fn fn, void *obj, struct mark *at)
+static int parse_map(struct P *p, const char *what, const char *const *keys, int nkeys, field_fn fn,
+                     void *obj, struct mark *at)
 {
 	struct mark seen[MAXKEYS];
 
@@ -338,7 +338,7 @@ static int parse_map(struct P *p, const char *what, const char *const *keys, int
 				o += (size_t)snprintf(list + o, sizeof(list) - o, "%s%s",
 				                      j ? ", " : "", keys[j]);
 			return fail(p, km, "unknown key %s in %s (expected one of: %s)",
-				    q(p, sval(p), slen(p)), what, list);
+			            q(p, sval(p), slen(p)), what, list);
 		}
 		if (seen[i].line)
 			return fail(p, km, "duplicate key '%s' in %s (first at line %d)", keys[i],
@@ -407,7 +407,7 @@ static int parse_uint(struct P *p, const char *key, uint32_t *out)
 
 	if (digits(v, n, &i, &x))
 		return fail(p, m, "bad value for '%s': %s is too large (at most 4294967295)", key,
-			    q(p, v, n));
+		            q(p, v, n));
 	if (i == n) {
 		*out = (uint32_t)x;
 		return 0;
@@ -510,8 +510,8 @@ static int parse_ifname(struct P *p, const char *key, char *dst)
 		return -1;
 	if (!valid_ifname(sval(p), slen(p)))
 		return fail(p, evm(p),
-			    "bad link name %s (1-15 characters, no whitespace, '/' or ':')",
-			    q(p, sval(p), slen(p)));
+		            "bad link name %s (1-15 characters, no whitespace, '/' or ':')",
+		            q(p, sval(p), slen(p)));
 	memcpy(dst, sval(p), slen(p));
 	dst[slen(p)] = 0;
 	return 0;
@@ -536,7 +536,7 @@ static int tun_field(struct P *p, void *obj, int k, struct mark km)
 	case TK_DUR:
 		if (parse_duration(sval(p), slen(p), &v, &why))
 			return fail(p, evm(p), "bad duration for '%s': %s %s", tun_keys[k],
-				    q(p, sval(p), slen(p)), why);
+			            q(p, sval(p), slen(p)), why);
 		break;
 	case TK_VERSION:
 		if (is_value(p, "auto"))
@@ -547,7 +547,7 @@ static int tun_field(struct P *p, void *obj, int k, struct mark km)
 			v = 2;
 		else
 			return fail(p, evm(p), "bad value for '%s': %s (use auto, 1 or 2)",
-				    tun_keys[k], q(p, sval(p), slen(p)));
+			            tun_keys[k], q(p, sval(p), slen(p)));
 		break;
 	}
 	o->v[k] = v;
@@ -565,7 +565,7 @@ static int parse_tunables(struct P *p, struct ovr *o)
 /* ---- links ---- */
 
 enum { LK_NAME, LK_TUN };
-static const char *const link_keys[] = { "name", "tunables" };
+static const char *const link_keys[] = {"name", "tunables"};
 
 static int link_field(struct P *p, void *obj, int k, struct mark km)
 {
@@ -604,7 +604,7 @@ static int link_item(struct P *p, void *obj)
 /* ---- listeners and groups ---- */
 
 enum { GK_GROUP, GK_MODE, GK_SOURCES };
-static const char *const group_keys[] = { "group", "mode", "sources" };
+static const char *const group_keys[] = {"group", "mode", "sources"};
 
 static int src_item(struct P *p, void *obj)
 {
@@ -617,10 +617,10 @@ static int src_item(struct P *p, void *obj)
 		return -1;
 	if (a.s6_addr[0] == 0xff)
 		return fail(p, evm(p), "source %s is a multicast address (sources are unicast)",
-			    q(p, sval(p), slen(p)));
+		            q(p, sval(p), slen(p)));
 	if (IN6_IS_ADDR_UNSPECIFIED(&a))
 		return fail(p, evm(p), "source %s is the unspecified address",
-			    q(p, sval(p), slen(p)));
+		            q(p, sval(p), slen(p)));
 	if (grow((void **)&b->g.srcs, &b->srccap, b->g.nsrc, sizeof(a)))
 		return nomem(p);
 	b->g.srcs[b->g.nsrc++] = a;
@@ -637,7 +637,7 @@ static int group_field(struct P *p, void *obj, int k, struct mark km)
 			return -1;
 		if (b->g.group.s6_addr[0] != 0xff)
 			return fail(p, evm(p), "group %s is not a multicast address (ff00::/8)",
-				    q(p, sval(p), slen(p)));
+			            q(p, sval(p), slen(p)));
 		b->grp = evm(p);
 		b->has_group = 1;
 		return next(p);
@@ -650,7 +650,7 @@ static int group_field(struct P *p, void *obj, int k, struct mark km)
 			b->g.mode = MLD_FMODE_EXCLUDE;
 		else
 			return fail(p, evm(p), "bad mode %s (use include or exclude)",
-				    q(p, sval(p), slen(p)));
+			            q(p, sval(p), slen(p)));
 		b->mode = evm(p);
 		b->has_mode = 1;
 		return next(p);
@@ -710,7 +710,7 @@ static int group_item(struct P *p, void *obj)
 }
 
 enum { LS_NAME, LS_LINK, LS_GROUPS };
-static const char *const lis_keys[] = { "name", "link", "groups" };
+static const char *const lis_keys[] = {"name", "link", "groups"};
 
 static int lis_field(struct P *p, void *obj, int k, struct mark km)
 {
@@ -723,8 +723,8 @@ static int lis_field(struct P *p, void *obj, int k, struct mark km)
 			return -1;
 		if (!valid_lname(sval(p), slen(p)))
 			return fail(p, evm(p),
-				    "bad listener name %s (1-63 of A-Z a-z 0-9 - _ . : / @)",
-				    q(p, sval(p), slen(p)));
+			            "bad listener name %s (1-63 of A-Z a-z 0-9 - _ . : / @)",
+			            q(p, sval(p), slen(p)));
 		memcpy(l->l.name, sval(p), slen(p));
 		l->l.name[slen(p)] = 0;
 		l->name = evm(p);
@@ -764,7 +764,7 @@ static int lis_item(struct P *p, void *obj)
 /* ---- top level ---- */
 
 enum { TOP_TUN, TOP_THROTTLE, TOP_LINKS, TOP_LISTENERS };
-static const char *const top_keys[] = { "tunables", "throttle-policy", "links", "listeners" };
+static const char *const top_keys[] = {"tunables", "throttle-policy", "links", "listeners"};
 
 static int top_field(struct P *p, void *obj, int k, struct mark km)
 {
@@ -782,7 +782,7 @@ static int top_field(struct P *p, void *obj, int k, struct mark km)
 			p->drop = 0;
 		else
 			return fail(p, evm(p), "bad throttle-policy %s (use drop or pass)",
-				    q(p, sval(p), slen(p)));
+			            q(p, sval(p), slen(p)));
 		return next(p);
 	case TOP_LINKS:
 		return parse_seq(p, "links", link_item, NULL);
@@ -801,7 +801,7 @@ static int parse_stream(struct P *p)
 		return -1;
 	if (p->ev.type == YAML_STREAM_END_EVENT)
 		return 0; /* empty file */
-	if (next(p)) /* past DOCUMENT-START */
+	if (next(p))      /* past DOCUMENT-START */
 		return -1;
 	if (is_null(p)) {
 		if (next(p))
@@ -951,7 +951,7 @@ static int check_all(struct P *p, struct mld_tunables *top)
 			dl = &p->links[i];
 	if (dl)
 		return fail(p, dl->name, "duplicate link '%s' (first at line %d)", dl->l.name,
-			    dl[-1].l.line);
+		            dl[-1].l.line);
 
 	sort_n(p->lis, p->nli, sizeof(*p->lis), cmp_blis);
 	for (i = 1; i < p->nli; i++)
@@ -961,7 +961,7 @@ static int check_all(struct P *p, struct mld_tunables *top)
 			dli = &p->lis[i];
 	if (dli)
 		return fail(p, dli->name, "duplicate listener '%s' on link '%s' (first at line %d)",
-			    dli->l.name, dli->l.link, dli[-1].l.line);
+		            dli->l.name, dli->l.link, dli[-1].l.line);
 
 	for (i = 0; i < p->nli; i++) {
 		struct blis *l = &p->lis[i];
@@ -984,10 +984,10 @@ static int check_all(struct P *p, struct mld_tunables *top)
 		for (j = 0; j < l->ng; j++)
 			if (l->g[j].g.nsrc > t->max_srcs_per_listener)
 				return fail(p, l->g[j].srcs,
-					    "group %s of listener '%s' has %zu sources, above "
-					    "max-sources-per-listener %u of link '%s'",
-					    ntop(p, &l->g[j].g.group), l->l.name, l->g[j].g.nsrc,
-					    t->max_srcs_per_listener, l->l.link);
+				            "group %s of listener '%s' has %zu sources, above "
+				            "max-sources-per-listener %u of link '%s'",
+				            ntop(p, &l->g[j].g.group), l->l.name, l->g[j].g.nsrc,
+				            t->max_srcs_per_listener, l->l.link);
 	}
 	return check_max_groups(p, top);
 }
@@ -1055,7 +1055,7 @@ static void p_free(struct P *p)
 }
 
 int cfg_load_string(const char *yaml, size_t len, const char *name, struct cfg *out, char *err,
-		    size_t errlen)
+                    size_t errlen)
 {
 	struct P p;
 	struct mld_tunables top;
@@ -1079,7 +1079,7 @@ int cfg_load_string(const char *yaml, size_t len, const char *name, struct cfg *
 	yaml_parser_set_input_string(&p.yp, p.buf, p.len);
 	if (!parse_stream(&p) && !check_all(&p, &top)) {
 		if (build(&p, &top, &c)) {
-			struct mark m = { 1, 1 };
+			struct mark m = {1, 1};
 
 			fail(&p, m, "out of memory");
 		} else {
@@ -1186,7 +1186,7 @@ static int cmp_lkey(const struct cfg_listener *a, const struct cfg_listener *b)
 }
 
 static void diff_phase(const struct cfg *o, const struct cfg *n, enum cfg_change phase,
-		       cfg_diff_fn cb, void *ctx)
+                       cfg_diff_fn cb, void *ctx)
 {
 	size_t i = 0, j = 0, gi, gj;
 	size_t no = o ? o->nlisteners : 0, nn = n ? n->nlisteners : 0;

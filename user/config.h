@@ -34,8 +34,8 @@ struct cfg_group {
 };
 
 struct cfg_listener {
-	char name[64];            /* 1-63 of A-Z a-z 0-9 - _ . : / @ */
-	char link[IF_NAMESIZE];   /* need not be listed under links: */
+	char name[64];          /* 1-63 of A-Z a-z 0-9 - _ . : / @ */
+	char link[IF_NAMESIZE]; /* need not be listed under links: */
 	size_t ngroups;
 	struct cfg_group *groups; /* sorted by address, unique */
 	int line;
@@ -51,7 +51,7 @@ struct cfg {
 	struct mld_tunables tun; /* top-level tunables over mld_tunables_default() */
 	int drop_throttled;      /* throttle-policy: drop (1, default) | pass (0) */
 	size_t nlinks;
-	struct cfg_link *links;  /* sorted by name */
+	struct cfg_link *links; /* sorted by name */
 	size_t nlisteners;
 	struct cfg_listener *listeners; /* sorted by (link, name) */
 };
@@ -65,7 +65,7 @@ struct cfg {
  */
 int cfg_load_file(const char *path, struct cfg *out, char *err, size_t errlen);
 int cfg_load_string(const char *yaml, size_t len, const char *name, struct cfg *out, char *err,
-		    size_t errlen);
+                    size_t errlen);
 /* Frees everything and zeroes *c; a zeroed cfg is valid (and empty). */
 void cfg_free(struct cfg *c);
 
@@ -87,9 +87,8 @@ const struct mld_tunables *cfg_link_tunables(const struct cfg *c, const char *na
  * (as loaded by cfg_load_*). Allocates nothing.
  */
 enum cfg_change { CFG_ADD, CFG_CHANGE, CFG_REMOVE };
-typedef void (*cfg_diff_fn)(void *ctx, enum cfg_change kind, const char *link,
-			    const char *listener, const struct cfg_group *old_g,
-			    const struct cfg_group *new_g);
+typedef void (*cfg_diff_fn)(void *ctx, enum cfg_change kind, const char *link, const char *listener,
+                            const struct cfg_group *old_g, const struct cfg_group *new_g);
 void cfg_diff(const struct cfg *old, const struct cfg *neu, cfg_diff_fn cb, void *ctx);
 
 #ifdef __cplusplus

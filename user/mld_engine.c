@@ -23,7 +23,8 @@
 #include "mld_wire.h"
 
 static const struct in6_addr all_nodes = {{{0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}}};
-static const struct in6_addr all_routers = {{{0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2}}};
+static const struct in6_addr all_routers = {
+    {{0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2}}};
 
 #define LISTENER_NAME_MAX 64
 
@@ -224,7 +225,7 @@ static void emit_report(void *ctx, const uint8_t *pkt, size_t len, uint16_t nrec
 }
 
 static void rb_start(struct mld_engine *e, struct link *l, struct mld_report_builder *rb,
-		     uint8_t *buf)
+                     uint8_t *buf)
 {
 	e->emit_link = l;
 	rb_init(rb, buf, l->mtu, link_src(l), emit_report, e);
@@ -294,7 +295,8 @@ static int pend_mark(struct group *g, const struct in6_addr *a, size_t n, uint8_
 				return -1;
 			g->pend = np;
 		}
-		memmove(&g->pend[pos + 1], &g->pend[pos], (g->npend - (size_t)pos) * sizeof(*g->pend));
+		memmove(&g->pend[pos + 1], &g->pend[pos],
+		        (g->npend - (size_t)pos) * sizeof(*g->pend));
 		g->pend[pos].addr = a[i];
 		g->pend[pos].count = rv;
 		g->npend++;
@@ -311,11 +313,11 @@ static int pend_mark(struct group *g, const struct in6_addr *a, size_t n, uint8_
  * current filter, which is how successive changes merge (the seed's
  * mld_v2_merge_state_changes).
  */
-static void add_state_change(struct mld_engine *e, struct mld_report_builder *rb,
-			     struct group *g)
+static void add_state_change(struct mld_engine *e, struct mld_report_builder *rb, struct group *g)
 {
 	if (g->sc_mode_pending) {
-		rb_add(rb, g->mode == MLD_FMODE_EXCLUDE ? MLD_CHANGE_TO_EXCLUDE : MLD_CHANGE_TO_INCLUDE,
+		rb_add(rb,
+		       g->mode == MLD_FMODE_EXCLUDE ? MLD_CHANGE_TO_EXCLUDE : MLD_CHANGE_TO_INCLUDE,
 		       &g->addr, g->srcs, g->nsrc);
 		g->sc_mode_pending--;
 	} else if (g->npend) {
@@ -389,7 +391,7 @@ static void announce(struct link *l, struct group *g, uint64_t now)
  * mld_handle_state_change in one place.
  */
 static void filter_changed(struct mld_engine *e, struct link *l, struct group *g, uint8_t omode,
-			   const struct in6_addr *old, size_t nold, uint64_t now)
+                           const struct in6_addr *old, size_t nold, uint64_t now)
 {
 	int was_member = omode == MLD_FMODE_EXCLUDE || nold > 0;
 	int is_member = g->mode == MLD_FMODE_EXCLUDE || g->nsrc > 0;
@@ -470,7 +472,7 @@ static void filter_changed(struct mld_engine *e, struct link *l, struct group *g
 			goto mode_fallback;
 	}
 	if (0) {
-mode_fallback:
+	mode_fallback:
 		/* Out of memory for per-source state: a mode record conveys all. */
 		g->sc_mode_pending = rv;
 		g->npend = 0;
@@ -644,7 +646,7 @@ static void release_members(struct mld_engine *e, struct group *g)
  * ∩(EXCLUDE lists) − ∪(INCLUDE lists) (errata 20); else ∪(INCLUDE lists).
  * 'skip' is the member being replaced by (nmode, nsrcs). Result in tmp[0]. */
 static int merge_filter(struct mld_engine *e, const struct group *g, int skip, uint8_t nmode,
-			const struct in6_addr *nsrcs, size_t nn, uint8_t *mode, size_t *n)
+                        const struct in6_addr *nsrcs, size_t nn, uint8_t *mode, size_t *n)
 {
 	size_t total = nn, ex_n = 0, in_n = 0;
 	int any_ex = 0, first_ex = 1, m;
@@ -708,8 +710,8 @@ enum op_kind { OP_JOIN, OP_LEAVE, OP_JOIN_SRC, OP_LEAVE_SRC, OP_BLOCK, OP_UNBLOC
  * anything. On error nothing has changed.
  */
 static int do_op(struct mld_engine *e, uint32_t ifindex, const char *listener,
-		 const struct in6_addr *group, enum op_kind op, uint8_t smode,
-		 const struct in6_addr *srcs, size_t nsrc, uint64_t now)
+                 const struct in6_addr *group, enum op_kind op, uint8_t smode,
+                 const struct in6_addr *srcs, size_t nsrc, uint64_t now)
 {
 	struct link *l = find_link(e, ifindex);
 	struct group *g;
@@ -765,7 +767,7 @@ static int do_op(struct mld_engine *e, uint32_t ifindex, const char *listener,
 	case OP_BLOCK:
 	case OP_LEAVE_SRC: {
 		uint8_t need = (op == OP_JOIN_SRC || op == OP_LEAVE_SRC) ? MLD_FMODE_INCLUDE
-									  : MLD_FMODE_EXCLUDE;
+		                                                         : MLD_FMODE_EXCLUDE;
 		int adding = op == OP_JOIN_SRC || op == OP_BLOCK;
 		int present;
 
@@ -905,44 +907,44 @@ fail:
 }
 
 int mld_join(struct mld_engine *e, uint32_t ifindex, const char *listener,
-	     const struct in6_addr *group, uint64_t now)
+             const struct in6_addr *group, uint64_t now)
 {
 	return do_op(e, ifindex, listener, group, OP_JOIN, 0, NULL, 0, now);
 }
 
 int mld_leave(struct mld_engine *e, uint32_t ifindex, const char *listener,
-	      const struct in6_addr *group, uint64_t now)
+              const struct in6_addr *group, uint64_t now)
 {
 	return do_op(e, ifindex, listener, group, OP_LEAVE, 0, NULL, 0, now);
 }
 
 int mld_join_source(struct mld_engine *e, uint32_t ifindex, const char *listener,
-		    const struct in6_addr *group, const struct in6_addr *src, uint64_t now)
+                    const struct in6_addr *group, const struct in6_addr *src, uint64_t now)
 {
 	return do_op(e, ifindex, listener, group, OP_JOIN_SRC, 0, src, 1, now);
 }
 
 int mld_leave_source(struct mld_engine *e, uint32_t ifindex, const char *listener,
-		     const struct in6_addr *group, const struct in6_addr *src, uint64_t now)
+                     const struct in6_addr *group, const struct in6_addr *src, uint64_t now)
 {
 	return do_op(e, ifindex, listener, group, OP_LEAVE_SRC, 0, src, 1, now);
 }
 
 int mld_block_source(struct mld_engine *e, uint32_t ifindex, const char *listener,
-		     const struct in6_addr *group, const struct in6_addr *src, uint64_t now)
+                     const struct in6_addr *group, const struct in6_addr *src, uint64_t now)
 {
 	return do_op(e, ifindex, listener, group, OP_BLOCK, 0, src, 1, now);
 }
 
 int mld_unblock_source(struct mld_engine *e, uint32_t ifindex, const char *listener,
-		       const struct in6_addr *group, const struct in6_addr *src, uint64_t now)
+                       const struct in6_addr *group, const struct in6_addr *src, uint64_t now)
 {
 	return do_op(e, ifindex, listener, group, OP_UNBLOCK, 0, src, 1, now);
 }
 
 int mld_set_filter(struct mld_engine *e, uint32_t ifindex, const char *listener,
-		   const struct in6_addr *group, enum mld_fmode mode, const struct in6_addr *srcs,
-		   size_t nsrc, uint64_t now)
+                   const struct in6_addr *group, enum mld_fmode mode, const struct in6_addr *srcs,
+                   size_t nsrc, uint64_t now)
 {
 	if (nsrc > 65535)
 		return MLD_E_LIMIT_SRCS_LISTENER;
@@ -1038,7 +1040,7 @@ static void enter_v2(struct mld_engine *e, struct link *l)
 
 /* Seed mld_v1_update_group. */
 static void v1_update_group(struct mld_engine *e, struct link *l, struct group *g, uint32_t mrd,
-			    uint64_t now)
+                            uint64_t now)
 {
 	if (!l->up) {
 		/* Nothing can be sent: remember that a querier asked. */
@@ -1069,7 +1071,7 @@ static void v1_update_group(struct mld_engine *e, struct link *l, struct group *
 }
 
 static void v1_query(struct mld_engine *e, struct link *l, const struct in6_addr *group,
-		     const struct in6_addr *dst, uint32_t mrd, uint64_t now, int is_v2_on_v1)
+                     const struct in6_addr *dst, uint32_t mrd, uint64_t now, int is_v2_on_v1)
 {
 	uint32_t i;
 
@@ -1107,7 +1109,7 @@ static uint64_t gq_packets_estimate(const struct link *l)
 	return (l->cs_bytes + cap - 1) / cap;
 }
 
-#define GQ_BURST 4        /* packets per burst, the seed's value */
+#define GQ_BURST      4   /* packets per burst, the seed's value */
 #define GQ_MAX_GAP_MS 200 /* at least five bursts a second once started */
 
 static void v2_general_query(struct mld_engine *e, struct link *l, uint32_t mrd, uint64_t now)
@@ -1212,8 +1214,8 @@ static void gq_burst(struct mld_engine *e, struct link *l, uint64_t now)
 			break;
 		gs = gq_next_group(l, &l->gq_cur_s, 1);
 		if (gs && (mld_record_size(gs->nsrc) <= rb_room(&rb) ||
-			   mld_record_size(gs->nsrc) > rb_capacity(&rb) ||
-			   !gq_next_group(l, &l->gq_cur_p, 0))) {
+		           mld_record_size(gs->nsrc) > rb_capacity(&rb) ||
+		           !gq_next_group(l, &l->gq_cur_p, 0))) {
 			if (mld_record_size(gs->nsrc) > rb_room(&rb) &&
 			    mld_record_size(gs->nsrc) <= rb_capacity(&rb))
 				rb_flush(&rb);
@@ -1242,7 +1244,7 @@ static void gq_burst(struct mld_engine *e, struct link *l, uint64_t now)
 
 /* Seed mld_v2_process_group_query with RFC 3810 §6.2 rules 3–5. */
 static void v2_group_query(struct mld_engine *e, struct link *l, struct group *g, uint32_t mrd,
-			   const struct in6_addr *qs, size_t nqs, uint64_t now)
+                           const struct in6_addr *qs, size_t nqs, uint64_t now)
 {
 	uint64_t due;
 
@@ -1359,7 +1361,7 @@ static uint16_t get16(const uint8_t *p)
 }
 
 int mld_input_icmp(struct mld_engine *e, uint32_t ifindex, const struct mld_rx_meta *m,
-		   const uint8_t *icmp, size_t len, uint64_t now)
+                   const uint8_t *icmp, size_t len, uint64_t now)
 {
 	struct link *l = find_link(e, ifindex);
 	struct in6_addr group;
@@ -1462,9 +1464,9 @@ int mld_input_icmp(struct mld_engine *e, uint32_t ifindex, const struct mld_rx_m
 		if (l->tun.force_version != 1) {
 			enter_v1(e, l);
 			/* Errata 4: one unit (ms) for RV·QI + QRI. */
-			l->v1_until = now + (uint64_t)link_rv(l) *
-						    (l->l_qi_ms ? l->l_qi_ms : l->tun.qi_ms) +
-				      (l->l_qri_ms ? l->l_qri_ms : l->tun.qri_ms);
+			l->v1_until =
+			    now + (uint64_t)link_rv(l) * (l->l_qi_ms ? l->l_qi_ms : l->tun.qi_ms) +
+			    (l->l_qri_ms ? l->l_qri_ms : l->tun.qri_ms);
 		}
 		/* The v1 Maximum Response Delay is plain milliseconds. */
 		v1_query(e, l, &group, &m->dst, get16(icmp + MLD_OFF_MRC), now, 0);
@@ -1519,13 +1521,13 @@ int mld_input_icmp(struct mld_engine *e, uint32_t ifindex, const struct mld_rx_m
 			return MLD_OK;
 		}
 		v2_group_query(e, l, g, mrd, (const struct in6_addr *)(icmp + MLD_OFF_QSRC), nsrc,
-			       now);
+		               now);
 	}
 	return MLD_OK;
 }
 
 int mld_input_packet(struct mld_engine *e, uint32_t ifindex, const uint8_t *pkt, size_t len,
-		     uint64_t now)
+                     uint64_t now)
 {
 	struct mld_rx_meta m;
 	const uint8_t *icmp;
@@ -1545,15 +1547,15 @@ int mld_input_packet(struct mld_engine *e, uint32_t ifindex, const uint8_t *pkt,
 
 /* Answer to a pending group or group-and-source query (RFC 3810 §6.3). */
 static void answer_query(struct mld_engine *e, struct mld_report_builder *rb, struct link *l,
-			 struct group *g)
+                         struct group *g)
 {
 	if (g->state == MLD_G_QUERY_PENDING_MEMBER) {
 		add_current_state(rb, g);
 	} else if (g->state == MLD_SG_QUERY_PENDING_MEMBER && !ensure_tmp(e, g->nrec)) {
 		/* Errata 15: INCLUDE(A) → IS_IN(A∩Q); EXCLUDE(A) → IS_IN(Q−A). */
 		size_t n = g->mode == MLD_FMODE_INCLUDE
-				   ? srcset_inter(g->rec, g->nrec, g->srcs, g->nsrc, e->tmp[0])
-				   : srcset_minus(g->rec, g->nrec, g->srcs, g->nsrc, e->tmp[0]);
+		               ? srcset_inter(g->rec, g->nrec, g->srcs, g->nsrc, e->tmp[0])
+		               : srcset_minus(g->rec, g->nrec, g->srcs, g->nsrc, e->tmp[0]);
 
 		if (n)
 			rb_add(rb, MLD_MODE_IS_INCLUDE, &g->addr, e->tmp[0], n);
@@ -1564,7 +1566,7 @@ static void answer_query(struct mld_engine *e, struct mld_report_builder *rb, st
 }
 
 static void group_timers(struct mld_engine *e, struct link *l, struct group *g, uint64_t now,
-			 struct mld_report_builder *cs, struct mld_report_builder *sc)
+                         struct mld_report_builder *cs, struct mld_report_builder *sc)
 {
 	int qr = g->qr_due && g->qr_due <= now;
 	int scx = g->sc_due && g->sc_due <= now;
@@ -1647,7 +1649,8 @@ uint64_t mld_next_deadline(const struct mld_engine *e)
 	uint64_t best = UINT64_MAX;
 
 	for (l = e->links; l; l = l->next) {
-		if (l->version == 1 && l->v1_until && l->tun.force_version != 1 && l->v1_until < best)
+		if (l->version == 1 && l->v1_until && l->tun.force_version != 1 &&
+		    l->v1_until < best)
 			best = l->v1_until;
 		if (l->gq_due && l->gq_due < best)
 			best = l->gq_due;
@@ -1680,8 +1683,7 @@ static int ensure_pktbuf(struct mld_engine *e, uint32_t mtu)
 	return 0;
 }
 
-int mld_link_add(struct mld_engine *e, uint32_t ifindex, uint32_t mtu, uint32_t flags,
-		 uint64_t now)
+int mld_link_add(struct mld_engine *e, uint32_t ifindex, uint32_t mtu, uint32_t flags, uint64_t now)
 {
 	struct link *l;
 
@@ -1849,7 +1851,7 @@ int mld_link_set_silent(struct mld_engine *e, uint32_t ifindex, int silent, uint
 }
 
 int mld_link_set_lladdr(struct mld_engine *e, uint32_t ifindex, enum mld_ll_state st,
-			const struct in6_addr *addr, uint64_t now)
+                        const struct in6_addr *addr, uint64_t now)
 {
 	struct link *l = find_link(e, ifindex);
 	int was_valid;
@@ -1889,8 +1891,7 @@ int mld_link_set_tunables(struct mld_engine *e, uint32_t ifindex, const struct m
 	if (t->force_version == 1) {
 		enter_v1(e, l);
 		l->v1_until = 0; /* not used while forced; must not go stale */
-	}
-	else if (l->version == 1 && (t->force_version == 2 || !l->v1_until))
+	} else if (l->version == 1 && (t->force_version == 2 || !l->v1_until))
 		enter_v2(e, l); /* forced v2, or forced v1 lifted with no v1 querier heard */
 	return MLD_OK;
 }
@@ -1958,7 +1959,7 @@ int mld_tunables_check(const struct mld_tunables *t, const char **why)
 }
 
 struct mld_engine *mld_engine_new(const struct mld_tunables *defaults, mld_rand_fn rnd,
-				  void *rnd_ctx, mld_tx_fn tx, void *tx_ctx)
+                                  void *rnd_ctx, mld_tx_fn tx, void *tx_ctx)
 {
 	struct mld_engine *e;
 
@@ -2005,21 +2006,34 @@ void mld_engine_free(struct mld_engine *e)
 const char *mld_strerror(int err)
 {
 	switch (err) {
-	case MLD_OK: return "success";
-	case MLD_E_INVAL: return "invalid argument";
-	case MLD_E_NOLINK: return "no such link";
-	case MLD_E_LINKEXIST: return "link already added";
-	case MLD_E_NOTMCAST: return "not a multicast address";
-	case MLD_E_EXIST: return "already present";
-	case MLD_E_NOENT: return "not present";
-	case MLD_E_MODE: return "operation needs the other filter mode";
-	case MLD_E_LIMIT_GROUPS: return "too many groups on this link (max-groups)";
-	case MLD_E_LIMIT_SRCS_GROUP: return "too many sources for this group (max-sources-per-group)";
+	case MLD_OK:
+		return "success";
+	case MLD_E_INVAL:
+		return "invalid argument";
+	case MLD_E_NOLINK:
+		return "no such link";
+	case MLD_E_LINKEXIST:
+		return "link already added";
+	case MLD_E_NOTMCAST:
+		return "not a multicast address";
+	case MLD_E_EXIST:
+		return "already present";
+	case MLD_E_NOENT:
+		return "not present";
+	case MLD_E_MODE:
+		return "operation needs the other filter mode";
+	case MLD_E_LIMIT_GROUPS:
+		return "too many groups on this link (max-groups)";
+	case MLD_E_LIMIT_SRCS_GROUP:
+		return "too many sources for this group (max-sources-per-group)";
 	case MLD_E_LIMIT_SRCS_LISTENER:
 		return "too many sources for this listener (max-sources-per-listener)";
-	case MLD_E_NOMEM: return "out of memory";
-	case MLD_E_NAME: return "bad listener name (1-63 of A-Z a-z 0-9 - _ . : / @)";
-	case MLD_E_MTU: return "MTU outside 1280..65535";
+	case MLD_E_NOMEM:
+		return "out of memory";
+	case MLD_E_NAME:
+		return "bad listener name (1-63 of A-Z a-z 0-9 - _ . : / @)";
+	case MLD_E_MTU:
+		return "MTU outside 1280..65535";
 	}
 	return "unknown error";
 }

@@ -26,15 +26,23 @@ void mld_stats_get(const struct mld_engine *e, struct mld_stats *out)
 const char *mld_drop_name(int r)
 {
 	static const char *const n[MLD_DROP_COUNT] = {
-		[MLD_DROP_TOO_SHORT] = "too_short",   [MLD_DROP_BAD_IPV6] = "bad_ipv6",
-		[MLD_DROP_EXT_HDR] = "bad_ext_hdr",   [MLD_DROP_FRAGMENT] = "fragment",
-		[MLD_DROP_NOT_ICMPV6] = "not_icmpv6", [MLD_DROP_NOT_MLD] = "not_mld",
-		[MLD_DROP_HOP_LIMIT] = "hop_limit",   [MLD_DROP_NO_RA] = "no_router_alert",
-		[MLD_DROP_SRC] = "bad_source",        [MLD_DROP_CSUM] = "bad_checksum",
-		[MLD_DROP_LEN] = "bad_length",        [MLD_DROP_GROUP] = "bad_group",
-		[MLD_DROP_GQ_SOURCES] = "gq_with_sources", [MLD_DROP_DST] = "bad_destination",
-		[MLD_DROP_NO_LINK] = "no_link",       [MLD_DROP_VERSION] = "version_forced",
-		[MLD_DROP_THROTTLED] = "gs_throttled",
+	    [MLD_DROP_TOO_SHORT] = "too_short",
+	    [MLD_DROP_BAD_IPV6] = "bad_ipv6",
+	    [MLD_DROP_EXT_HDR] = "bad_ext_hdr",
+	    [MLD_DROP_FRAGMENT] = "fragment",
+	    [MLD_DROP_NOT_ICMPV6] = "not_icmpv6",
+	    [MLD_DROP_NOT_MLD] = "not_mld",
+	    [MLD_DROP_HOP_LIMIT] = "hop_limit",
+	    [MLD_DROP_NO_RA] = "no_router_alert",
+	    [MLD_DROP_SRC] = "bad_source",
+	    [MLD_DROP_CSUM] = "bad_checksum",
+	    [MLD_DROP_LEN] = "bad_length",
+	    [MLD_DROP_GROUP] = "bad_group",
+	    [MLD_DROP_GQ_SOURCES] = "gq_with_sources",
+	    [MLD_DROP_DST] = "bad_destination",
+	    [MLD_DROP_NO_LINK] = "no_link",
+	    [MLD_DROP_VERSION] = "version_forced",
+	    [MLD_DROP_THROTTLED] = "gs_throttled",
 	};
 
 	return r >= 0 && r < MLD_DROP_COUNT ? n[r] : "?";
@@ -43,8 +51,8 @@ const char *mld_drop_name(int r)
 const char *mld_state_name(int s)
 {
 	static const char *const n[MLD_STATE_COUNT] = {
-		"NOT", "SILENT", "REPORTING", "IDLE", "LAZY", "SLEEPING", "AWAKENING",
-		"G_QUERY_PENDING", "SG_QUERY_PENDING", "LEAVING",
+	    "NOT",       "SILENT",          "REPORTING",        "IDLE",    "LAZY", "SLEEPING",
+	    "AWAKENING", "G_QUERY_PENDING", "SG_QUERY_PENDING", "LEAVING",
 	};
 
 	return s >= 0 && s < MLD_STATE_COUNT ? n[s] : "?";
@@ -98,7 +106,7 @@ static void fill_group(const struct group *g, struct mld_group_info *o)
 }
 
 int mld_group_info(const struct mld_engine *e, uint32_t ifindex, const struct in6_addr *group,
-		   struct mld_group_info *out)
+                   struct mld_group_info *out)
 {
 	const struct link *l = cfind(e, ifindex);
 	const struct group *g;
@@ -112,9 +120,8 @@ int mld_group_info(const struct mld_engine *e, uint32_t ifindex, const struct in
 	return MLD_OK;
 }
 
-int mld_group_listeners(const struct mld_engine *e, uint32_t ifindex,
-			const struct in6_addr *group,
-			int (*cb)(void *ctx, const struct mld_listener_info *l), void *ctx)
+int mld_group_listeners(const struct mld_engine *e, uint32_t ifindex, const struct in6_addr *group,
+                        int (*cb)(void *ctx, const struct mld_listener_info *l), void *ctx)
 {
 	const struct link *l = cfind(e, ifindex);
 	const struct group *g;
@@ -127,10 +134,10 @@ int mld_group_listeners(const struct mld_engine *e, uint32_t ifindex,
 		return MLD_E_NOENT;
 	for (i = 0; i < g->nmembers; i++) {
 		struct mld_listener_info li = {
-			.name = e->names[g->members[i].lid],
-			.mode = g->members[i].mode,
-			.nsrc = g->members[i].nsrc,
-			.srcs = g->members[i].srcs,
+		    .name = e->names[g->members[i].lid],
+		    .mode = g->members[i].mode,
+		    .nsrc = g->members[i].nsrc,
+		    .srcs = g->members[i].srcs,
 		};
 
 		if (cb(ctx, &li))
@@ -140,7 +147,7 @@ int mld_group_listeners(const struct mld_engine *e, uint32_t ifindex,
 }
 
 int mld_link_groups(const struct mld_engine *e, uint32_t ifindex,
-		    int (*cb)(void *ctx, const struct mld_group_info *g), void *ctx)
+                    int (*cb)(void *ctx, const struct mld_group_info *g), void *ctx)
 {
 	const struct link *l = cfind(e, ifindex);
 	uint32_t i;
@@ -160,7 +167,7 @@ int mld_link_groups(const struct mld_engine *e, uint32_t ifindex,
 }
 
 void mld_links(const struct mld_engine *e, int (*cb)(void *ctx, const struct mld_link_info *l),
-	       void *ctx)
+               void *ctx)
 {
 	const struct link *l;
 
@@ -186,7 +193,8 @@ static void put_addrs(FILE *f, const struct in6_addr *a, size_t n)
 
 static int cmp_group_ptr(const void *a, const void *b)
 {
-	const struct group *x = *(const struct group *const *)a, *y = *(const struct group *const *)b;
+	const struct group *x = *(const struct group *const *)a,
+	                   *y = *(const struct group *const *)b;
 
 	return memcmp(&x->addr, &y->addr, 16);
 }
@@ -201,12 +209,12 @@ void mld_engine_dump(const struct mld_engine *e, FILE *f)
 		uint32_t i, n = 0;
 
 		fprintf(f,
-			"link %u mtu %u flags %u up %d ll %d %s v%d v1_until %llu gq_due %llu "
-			"gq_active %d rv %u qi %u qri %u groups %u\n",
-			l->ifindex, l->mtu, l->flags, l->up, l->ll_state,
-			inet_ntop(AF_INET6, &l->lladdr, buf, sizeof(buf)), l->version,
-			(unsigned long long)l->v1_until, (unsigned long long)l->gq_due,
-			l->gq_active, l->l_rv, l->l_qi_ms, l->l_qri_ms, l->count);
+		        "link %u mtu %u flags %u up %d ll %d %s v%d v1_until %llu gq_due %llu "
+		        "gq_active %d rv %u qi %u qri %u groups %u\n",
+		        l->ifindex, l->mtu, l->flags, l->up, l->ll_state,
+		        inet_ntop(AF_INET6, &l->lladdr, buf, sizeof(buf)), l->version,
+		        (unsigned long long)l->v1_until, (unsigned long long)l->gq_due,
+		        l->gq_active, l->l_rv, l->l_qi_ms, l->l_qri_ms, l->count);
 		if (!v)
 			continue;
 		for (i = 0; i < l->ghigh; i++)
@@ -218,23 +226,24 @@ void mld_engine_dump(const struct mld_engine *e, FILE *f)
 			uint16_t m;
 			uint32_t k;
 
-			fprintf(f, " group %s %s %s ", inet_ntop(AF_INET6, &g->addr, buf, sizeof(buf)),
-				mld_state_name(g->state), g->mode == MLD_FMODE_EXCLUDE ? "EX" : "IN");
+			fprintf(
+			    f, " group %s %s %s ", inet_ntop(AF_INET6, &g->addr, buf, sizeof(buf)),
+			    mld_state_name(g->state), g->mode == MLD_FMODE_EXCLUDE ? "EX" : "IN");
 			put_addrs(f, g->srcs, g->nsrc);
 			fprintf(f, " qr %llu sc %llu scm %u flags %u tok %u/%llu rec ",
-				(unsigned long long)g->qr_due, (unsigned long long)g->sc_due,
-				g->sc_mode_pending, g->flags, g->gs_tokens,
-				(unsigned long long)g->gs_refill);
+			        (unsigned long long)g->qr_due, (unsigned long long)g->sc_due,
+			        g->sc_mode_pending, g->flags, g->gs_tokens,
+			        (unsigned long long)g->gs_refill);
 			put_addrs(f, g->rec, g->nrec);
 			fprintf(f, " pend");
 			for (k = 0; k < g->npend; k++)
 				fprintf(f, " %s/%u",
-					inet_ntop(AF_INET6, &g->pend[k].addr, buf, sizeof(buf)),
-					g->pend[k].count);
+				        inet_ntop(AF_INET6, &g->pend[k].addr, buf, sizeof(buf)),
+				        g->pend[k].count);
 			fputc('\n', f);
 			for (m = 0; m < g->nmembers; m++) {
 				fprintf(f, "  listener %s %s ", e->names[g->members[m].lid],
-					g->members[m].mode == MLD_FMODE_EXCLUDE ? "EX" : "IN");
+				        g->members[m].mode == MLD_FMODE_EXCLUDE ? "EX" : "IN");
 				put_addrs(f, g->members[m].srcs, g->members[m].nsrc);
 				fputc('\n', f);
 			}
@@ -251,7 +260,8 @@ size_t mld_engine_mem(const struct mld_engine *e)
 	for (l = e->links; l; l = l->next) {
 		uint32_t i;
 
-		n += sizeof(*l) + (size_t)l->gcap * (sizeof(struct group) + sizeof(struct heap_ent)) +
+		n += sizeof(*l) +
+		     (size_t)l->gcap * (sizeof(struct group) + sizeof(struct heap_ent)) +
 		     (size_t)l->hcap * sizeof(uint32_t);
 		for (i = 0; i < l->ghigh; i++) {
 			const struct group *g = &l->g[i];

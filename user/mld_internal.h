@@ -15,8 +15,8 @@
 
 /* One listener's filter on one group (RFC 3678 socket-level state). */
 struct member {
-	uint32_t lid;   /* index into the engine's listener-name table */
-	uint8_t mode;   /* MLD_FMODE_* */
+	uint32_t lid; /* index into the engine's listener-name table */
+	uint8_t mode; /* MLD_FMODE_* */
 	uint16_t nsrc;
 	struct in6_addr *srcs; /* sorted */
 };
@@ -27,29 +27,29 @@ struct pend {
 	uint8_t count; /* reports still to carry this source */
 };
 
-#define G_USED 0x01      /* slab slot holds a group */
-#define G_GQ 0x02        /* still to be reported in the running general-query response */
+#define G_USED      0x01 /* slab slot holds a group */
+#define G_GQ        0x02 /* still to be reported in the running general-query response */
 #define G_ANNOUNCED 0x04 /* a report for this group has reached the wire */
 
 /* Per-interface multicast address state (RFC 3810 §4.2) plus its timers. */
 struct group {
 	struct in6_addr addr;
-	uint64_t qr_due;  /* query response (v2) or v1 report delay; 0 = off */
-	uint64_t sc_due;  /* next state-change (re)transmission; 0 = off */
+	uint64_t qr_due;    /* query response (v2) or v1 report delay; 0 = off */
+	uint64_t sc_due;    /* next state-change (re)transmission; 0 = off */
 	uint64_t gs_refill; /* last refill of the GS-query token bucket */
-	uint32_t heap_pos; /* position in the link's deadline heap, or NO_POS */
+	uint32_t heap_pos;  /* position in the link's deadline heap, or NO_POS */
 	uint32_t next_free;
 	uint8_t flags;
-	uint8_t state;    /* enum mld_state */
-	uint8_t mode;     /* merged filter mode, MLD_FMODE_* */
+	uint8_t state;           /* enum mld_state */
+	uint8_t mode;            /* merged filter mode, MLD_FMODE_* */
 	uint8_t sc_mode_pending; /* filter-mode-change (v2) or v1 report repeats to send */
 	uint8_t gs_tokens;
 	uint16_t nsrc, nmembers;
 	uint32_t npend, nrec;
-	struct in6_addr *srcs;   /* merged source list, sorted */
+	struct in6_addr *srcs; /* merged source list, sorted */
 	struct member *members;
-	struct pend *pend;       /* sorted by address */
-	struct in6_addr *rec;    /* sources recorded from GS queries, sorted */
+	struct pend *pend;    /* sorted by address */
+	struct in6_addr *rec; /* sources recorded from GS queries, sorted */
 };
 
 #define NO_POS UINT32_MAX
@@ -66,24 +66,24 @@ struct link {
 	enum mld_ll_state ll_state;
 	struct in6_addr lladdr;
 	struct mld_tunables tun;
-	int version;              /* compatibility mode: 1 or 2 */
-	uint64_t v1_until;        /* Older Version Querier Present timer, 0 = off */
+	int version;                      /* compatibility mode: 1 or 2 */
+	uint64_t v1_until;                /* Older Version Querier Present timer, 0 = off */
 	uint32_t l_rv, l_qi_ms, l_qri_ms; /* learned from the querier */
 
 	/* General-query response (RFC 3810 §6.2 interface timer), paced. */
-	uint64_t gq_due;   /* when the response starts; 0 = none */
-	uint64_t gq_end;   /* it must be complete by then (query time + MRD) */
-	uint64_t gq_next;  /* next burst of a running response */
+	uint64_t gq_due;  /* when the response starts; 0 = none */
+	uint64_t gq_end;  /* it must be complete by then (query time + MRD) */
+	uint64_t gq_next; /* next burst of a running response */
 	int gq_active;
-	uint32_t gq_left;  /* groups still flagged G_GQ */
+	uint32_t gq_left;            /* groups still flagged G_GQ */
 	uint32_t gq_cur_s, gq_cur_p; /* slab cursors: groups with / without sources */
 	uint32_t gq_burst, gq_gap;
 
 	/* Groups: slab (stable indices), hash index, deadline heap. */
 	struct group *g;
 	uint32_t gcap, ghigh, gfree, count;
-	uint32_t leaving;  /* groups in LEAVING (not counted against max-groups) */
-	uint32_t *hidx;  /* open addressing, slot = index + 1, 0 = empty */
+	uint32_t leaving; /* groups in LEAVING (not counted against max-groups) */
+	uint32_t *hidx;   /* open addressing, slot = index + 1, 0 = empty */
 	uint32_t hcap;
 	struct heap_ent *heap;
 	uint32_t nheap, heapcap;
@@ -97,12 +97,12 @@ struct mld_engine {
 	mld_tx_fn tx;
 	void *tx_ctx;
 	struct link *links;
-	uint64_t hkey; /* keyed hash: a querier cannot aim at one bucket */
+	uint64_t hkey;     /* keyed hash: a querier cannot aim at one bucket */
 	char **names;      /* listener names by id; NULL = free slot */
 	uint32_t *nref;    /* memberships holding each name */
 	uint32_t *freeids; /* free slots, a stack */
 	uint32_t nnames, namecap, nfree, nlive;
-	uint32_t *nidx;    /* open addressing: id + 1, 0 = empty */
+	uint32_t *nidx; /* open addressing: id + 1, 0 = empty */
 	uint32_t ncap;
 	struct mld_stats st;
 	uint8_t *pktbuf; /* one MTU-sized packet under construction */
@@ -113,8 +113,7 @@ struct mld_engine {
 };
 
 /* mld_table.c */
-struct group *tbl_find(const struct mld_engine *e, const struct link *l,
-		       const struct in6_addr *a);
+struct group *tbl_find(const struct mld_engine *e, const struct link *l, const struct in6_addr *a);
 struct group *tbl_insert(struct mld_engine *e, struct link *l, const struct in6_addr *a);
 void tbl_delete(const struct mld_engine *e, struct link *l, struct group *g);
 void tbl_free(struct link *l);

@@ -7,7 +7,7 @@
 #include "mld_wire.h"
 
 static const struct in6_addr mld_v2_routers = {
-	{{0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x16}}};
+    {{0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x16}}};
 
 static uint32_t sum16(const uint8_t *p, size_t len, uint32_t acc)
 {
@@ -20,8 +20,8 @@ static uint32_t sum16(const uint8_t *p, size_t len, uint32_t acc)
 	return acc;
 }
 
-uint16_t mld_icmp6_csum(const struct in6_addr *src, const struct in6_addr *dst,
-			const uint8_t *icmp, size_t len)
+uint16_t mld_icmp6_csum(const struct in6_addr *src, const struct in6_addr *dst, const uint8_t *icmp,
+                        size_t len)
 {
 	uint8_t tail[8] = {0};
 	uint32_t acc = 0;
@@ -70,8 +70,8 @@ static int hbh_router_alert(const uint8_t *opt, size_t len, int *ra)
 /* At most this many extension headers are walked: a bound, as in XDP. */
 #define MAX_EXT_HDRS 8
 
-int mld_parse_ipv6(const uint8_t *pkt, size_t len, struct mld_rx_meta *meta,
-		   const uint8_t **icmp, size_t *icmplen, int *reason)
+int mld_parse_ipv6(const uint8_t *pkt, size_t len, struct mld_rx_meta *meta, const uint8_t **icmp,
+                   size_t *icmplen, int *reason)
 {
 	const struct mld_ipv6_hdr *ip = (const void *)pkt;
 	size_t off = MLD_IPV6_HDR_LEN, end;
@@ -139,7 +139,7 @@ int mld_parse_ipv6(const uint8_t *pkt, size_t len, struct mld_rx_meta *meta,
 
 /* Writes the IPv6 header and the 8-byte hop-by-hop header with Router Alert. */
 static void put_headers(uint8_t *p, const struct in6_addr *src, const struct in6_addr *dst,
-			size_t icmplen)
+                        size_t icmplen)
 {
 	struct mld_ipv6_hdr *ip = (void *)p;
 	uint8_t *h = p + MLD_IPV6_HDR_LEN;
@@ -177,7 +177,7 @@ static void put_csum(uint8_t *pkt, size_t icmplen)
 }
 
 size_t mld_build_v1(uint8_t *out, uint8_t type, const struct in6_addr *src,
-		    const struct in6_addr *dst, const struct in6_addr *group)
+                    const struct in6_addr *dst, const struct in6_addr *group)
 {
 	uint8_t *icmp = out + MLD_IPV6_HDR_LEN + MLD_HBH_LEN;
 
@@ -189,9 +189,8 @@ size_t mld_build_v1(uint8_t *out, uint8_t type, const struct in6_addr *src,
 	return MLD_V1_PKT_LEN;
 }
 
-void rb_init(struct mld_report_builder *rb, uint8_t *buf, size_t mtu,
-	     const struct in6_addr *src,
-	     void (*emit)(void *ctx, const uint8_t *pkt, size_t len, uint16_t nrec), void *ctx)
+void rb_init(struct mld_report_builder *rb, uint8_t *buf, size_t mtu, const struct in6_addr *src,
+             void (*emit)(void *ctx, const uint8_t *pkt, size_t len, uint16_t nrec), void *ctx)
 {
 	memset(rb, 0, sizeof(*rb));
 	rb->buf = buf;
@@ -233,7 +232,7 @@ void rb_flush(struct mld_report_builder *rb)
 }
 
 static void put_record(struct mld_report_builder *rb, uint8_t type, const struct in6_addr *group,
-		       const struct in6_addr *srcs, size_t n)
+                       const struct in6_addr *srcs, size_t n)
 {
 	uint8_t *r;
 
@@ -256,7 +255,7 @@ static void put_record(struct mld_report_builder *rb, uint8_t type, const struct
 }
 
 void rb_add(struct mld_report_builder *rb, uint8_t type, const struct in6_addr *group,
-	    const struct in6_addr *srcs, size_t nsrc)
+            const struct in6_addr *srcs, size_t nsrc)
 {
 	int may_split = type != MLD_MODE_IS_EXCLUDE && type != MLD_CHANGE_TO_EXCLUDE;
 	size_t fit;

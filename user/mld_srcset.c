@@ -46,7 +46,7 @@ int srcset_contains(const struct in6_addr *v, size_t n, const struct in6_addr *a
 enum { ONLY_A = 1, BOTH = 2, ONLY_B = 4 };
 
 static size_t merge(const struct in6_addr *a, size_t na, const struct in6_addr *b, size_t nb,
-		    struct in6_addr *out, int keep)
+                    struct in6_addr *out, int keep)
 {
 	size_t i = 0, j = 0, o = 0;
 
@@ -72,19 +72,19 @@ static size_t merge(const struct in6_addr *a, size_t na, const struct in6_addr *
 }
 
 size_t srcset_union(const struct in6_addr *a, size_t na, const struct in6_addr *b, size_t nb,
-		    struct in6_addr *out)
+                    struct in6_addr *out)
 {
 	return merge(a, na, b, nb, out, ONLY_A | BOTH | ONLY_B);
 }
 
 size_t srcset_inter(const struct in6_addr *a, size_t na, const struct in6_addr *b, size_t nb,
-		    struct in6_addr *out)
+                    struct in6_addr *out)
 {
 	return merge(a, na, b, nb, out, BOTH);
 }
 
 size_t srcset_minus(const struct in6_addr *a, size_t na, const struct in6_addr *b, size_t nb,
-		    struct in6_addr *out)
+                    struct in6_addr *out)
 {
 	return merge(a, na, b, nb, out, ONLY_A);
 }

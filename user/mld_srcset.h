@@ -23,11 +23,11 @@ size_t srcset_normalize(struct in6_addr *v, size_t n);
 int srcset_contains(const struct in6_addr *v, size_t n, const struct in6_addr *a);
 /* out must hold na + nb (union) or min(na, nb) / na (others); returns count. */
 size_t srcset_union(const struct in6_addr *a, size_t na, const struct in6_addr *b, size_t nb,
-		    struct in6_addr *out);
+                    struct in6_addr *out);
 size_t srcset_inter(const struct in6_addr *a, size_t na, const struct in6_addr *b, size_t nb,
-		    struct in6_addr *out);
+                    struct in6_addr *out);
 size_t srcset_minus(const struct in6_addr *a, size_t na, const struct in6_addr *b, size_t nb,
-		    struct in6_addr *out);
+                    struct in6_addr *out);
 int srcset_equal(const struct in6_addr *a, size_t na, const struct in6_addr *b, size_t nb);
 
 #endif

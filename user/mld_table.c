@@ -27,8 +27,7 @@ static uint32_t hash_addr(const struct mld_engine *e, const struct in6_addr *a)
 	return (uint32_t)x;
 }
 
-struct group *tbl_find(const struct mld_engine *e, const struct link *l,
-		       const struct in6_addr *a)
+struct group *tbl_find(const struct mld_engine *e, const struct link *l, const struct in6_addr *a)
 {
 	uint32_t mask, i;
 
@@ -45,7 +44,7 @@ struct group *tbl_find(const struct mld_engine *e, const struct link *l,
 }
 
 static void hash_put(const struct mld_engine *e, uint32_t *tab, uint32_t cap,
-		     const struct in6_addr *a, uint32_t slot)
+                     const struct in6_addr *a, uint32_t slot)
 {
 	uint32_t i;
 

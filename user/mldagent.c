@@ -115,14 +115,14 @@ static int add_link_name(struct agent *a, const char *name)
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: mldagent -i IFACE [-i IFACE ...] [-c CONFIG] [-S CONTROL_SOCKET]\n"
-		"                [--xdp-mode auto|native|generic] [--pin-dir DIR] [-v]\n"
-		"  -i IFACE      link to speak MLD on (repeatable; config 'links' are added)\n"
-		"  -c CONFIG     YAML configuration (reloaded on SIGHUP and 'mldctl reload')\n"
-		"  -S SOCKET     control socket (default %s)\n"
-		"  --xdp-mode    native, generic, or auto (native, falling back to generic)\n"
-		"  --pin-dir DIR where maps are pinned (default %s)\n",
-		AGENT_DEFAULT_SOCKET, AGENT_DEFAULT_PIN_DIR);
+	        "usage: mldagent -i IFACE [-i IFACE ...] [-c CONFIG] [-S CONTROL_SOCKET]\n"
+	        "                [--xdp-mode auto|native|generic] [--pin-dir DIR] [-v]\n"
+	        "  -i IFACE      link to speak MLD on (repeatable; config 'links' are added)\n"
+	        "  -c CONFIG     YAML configuration (reloaded on SIGHUP and 'mldctl reload')\n"
+	        "  -S SOCKET     control socket (default %s)\n"
+	        "  --xdp-mode    native, generic, or auto (native, falling back to generic)\n"
+	        "  --pin-dir DIR where maps are pinned (default %s)\n",
+	        AGENT_DEFAULT_SOCKET, AGENT_DEFAULT_PIN_DIR);
 }
 
 static void on_signal(struct agent *a)
@@ -230,7 +230,7 @@ static void final_leave(struct agent *a)
 			break;
 		if (d > now) {
 			struct timespec ts = {(time_t)((d - now) / 1000),
-					      (long)((d - now) % 1000) * 1000000};
+			                      (long)((d - now) % 1000) * 1000000};
 
 			nanosleep(&ts, NULL);
 			now = agent_now_ms();
@@ -242,14 +242,14 @@ static void final_leave(struct agent *a)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"interface", required_argument, NULL, 'i'},
-		{"config", required_argument, NULL, 'c'},
-		{"socket", required_argument, NULL, 'S'},
-		{"xdp-mode", required_argument, NULL, 'x'},
-		{"pin-dir", required_argument, NULL, 'p'},
-		{"verbose", no_argument, NULL, 'v'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"interface", required_argument, NULL, 'i'},
+	    {"config", required_argument, NULL, 'c'},
+	    {"socket", required_argument, NULL, 'S'},
+	    {"xdp-mode", required_argument, NULL, 'x'},
+	    {"pin-dir", required_argument, NULL, 'p'},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	static struct agent ag;
 	struct agent *a = &ag;
@@ -282,7 +282,8 @@ int main(int argc, char **argv)
 			else if (!strcmp(optarg, "generic"))
 				a->xdp_mode = XDP_MODE_GENERIC;
 			else {
-				fprintf(stderr, "mldagent: --xdp-mode must be auto, native or generic\n");
+				fprintf(stderr,
+				        "mldagent: --xdp-mode must be auto, native or generic\n");
 				return 2;
 			}
 			break;
@@ -351,7 +352,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	bpf_set_config(a, a->have_cfg ? a->cfg.tun.gsr_delay_ms : 10000,
-		       a->have_cfg ? a->cfg.tun.rv : 2, a->have_cfg ? a->cfg.drop_throttled : 1);
+	               a->have_cfg ? a->cfg.tun.rv : 2, a->have_cfg ? a->cfg.drop_throttled : 1);
 	for (i = 0; i < a->nlinks; i++) {
 		struct agent_link *l = &a->links[i];
 
@@ -392,7 +393,7 @@ int main(int argc, char **argv)
 	a->started = 1;
 	if (!a->stop)
 		agent_log("running on %d link(s), control socket %s, maps in %s", a->nlinks,
-			  a->sock_path, a->pin_dir);
+		          a->sock_path, a->pin_dir);
 	agent_kick(a);
 	while (!a->stop) {
 		struct epoll_event evs[8];

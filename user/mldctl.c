@@ -24,11 +24,11 @@
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: mldctl [-S SOCKET] join IFACE GROUP [include|exclude [SRC ...]] "
-		   "[--listener NAME]\n"
-		   "       mldctl [-S SOCKET] leave IFACE GROUP [--listener NAME]\n"
-		   "       mldctl [-S SOCKET] show [-j]\n"
-		   "       mldctl [-S SOCKET] stats [-j]\n"
-		   "       mldctl [-S SOCKET] reload\n");
+	           "[--listener NAME]\n"
+	           "       mldctl [-S SOCKET] leave IFACE GROUP [--listener NAME]\n"
+	           "       mldctl [-S SOCKET] show [-j]\n"
+	           "       mldctl [-S SOCKET] stats [-j]\n"
+	           "       mldctl [-S SOCKET] reload\n");
 }
 
 int main(int argc, char **argv)

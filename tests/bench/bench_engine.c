@@ -148,8 +148,8 @@ int main(int argc, char **argv)
 			size_t ns = 1 + rnd(&c) % 8;
 
 			rc = mld_set_filter(e, 1, "bench", &g,
-					    (i / 10) % 2 ? MLD_FMODE_INCLUDE : MLD_FMODE_EXCLUDE,
-					    srcs, ns, now);
+			                    (i / 10) % 2 ? MLD_FMODE_INCLUDE : MLD_FMODE_EXCLUDE,
+			                    srcs, ns, now);
 			rec_bytes += 20 + 16 * ns;
 		} else {
 			rc = mld_join(e, 1, "bench", &g, now);
@@ -195,7 +195,7 @@ int main(int argc, char **argv)
 		       (unsigned long long)(now - tq), (double)mld_engine_mem(e) / 1048576.0);
 		if (c.records != n) {
 			fprintf(stderr, "bench: %llu records for %u groups\n",
-				(unsigned long long)c.records, n);
+			        (unsigned long long)c.records, n);
 			return 1;
 		}
 	}

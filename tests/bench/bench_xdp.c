@@ -56,9 +56,9 @@
 #include "empty.skel.h"
 #include "../bpf/frames.h"
 
-#define IFINDEX 1
-#define ROUNDS 20
-#define BIG_REPEAT 1000000u
+#define IFINDEX     1
+#define ROUNDS      20
+#define BIG_REPEAT  1000000u
 #define RING_REPEAT 20000u
 
 static struct mldagent *skel;
@@ -80,7 +80,7 @@ static double run_once(int fd, const uint8_t *f, size_t len, uint32_t repeat, ui
 {
 	struct xdp_md ctx = {.data_end = (uint32_t)len, .ingress_ifindex = IFINDEX};
 	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = f, .data_size_in = (uint32_t)len,
-		    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx), .repeat = repeat);
+	            .ctx_in = &ctx, .ctx_size_in = sizeof(ctx), .repeat = repeat);
 
 	if (bpf_prog_test_run_opts(fd, &o)) {
 		fprintf(stderr, "bench-xdp: BPF_PROG_TEST_RUN: %s\n", strerror(errno));
@@ -157,7 +157,7 @@ static void bench(const char *name, struct spec *s, uint32_t want_verdict, int w
 	ring_buffer__consume(rb);
 	if (verdict != want_verdict || ctr(want_ctr) != c0 + 1) {
 		fprintf(stderr, "bench-xdp: case %s: verdict %u, counter %d moved by %llu\n", name,
-			verdict, want_ctr, (unsigned long long)(ctr(want_ctr) - c0));
+		        verdict, want_ctr, (unsigned long long)(ctr(want_ctr) - c0));
 		exit(1);
 	}
 	if (want_ctr == MLD_C_EVENTS) {
@@ -237,8 +237,9 @@ int main(void)
 		static uint8_t f[MAX_FRAME];
 		double p[ROUNDS], e[ROUNDS];
 		struct spec v4;
-		static const uint8_t ipv4[84] = {0x45, 0, 0, 84, 0, 0, 0, 0, 64, 17, 0, 0, 10, 0, 0, 1,
-						  10, 0, 0, 2, 0x30, 0x39, 0x30, 0x39, 0, 64};
+		static const uint8_t ipv4[84] = {0x45, 0, 0,    84,   0,    0,    0, 0,  64,
+		                                 17,   0, 0,    10,   0,    0,    1, 10, 0,
+		                                 0,    2, 0x30, 0x39, 0x30, 0x39, 0, 64};
 		const char *names[2] = {"non_mld_ipv6_udp", "ipv4"};
 		size_t len;
 		int c;
@@ -256,8 +257,8 @@ int main(void)
 			}
 			double pm = best_half(p, ROUNDS), em = best_half(e, ROUNDS);
 
-			printf("bench: name=xdp_%s ns=%.1f empty_ns=%.1f ratio=%.2f\n", names[c], pm,
-			       em, pm / em);
+			printf("bench: name=xdp_%s ns=%.1f empty_ns=%.1f ratio=%.2f\n", names[c],
+			       pm, em, pm / em);
 		}
 	}
 

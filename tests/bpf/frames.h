@@ -21,9 +21,10 @@
 /* Addresses                                                          */
 /* ------------------------------------------------------------------ */
 
-__attribute__((unused)) static uint8_t A_LL[16], A_LL2[16], A_GLOBAL[16], A_ANY[16], A_ALLNODES[16], A_ALLROUTERS[16];
-__attribute__((unused)) static uint8_t G_MEMBER[16], G_OTHER[16], G_UNICAST[16], G_GS[16], G_THR[16], G_THR2[16],
-	G_BIG[16], G_REPORT[16], G_RING[16];
+__attribute__((unused)) static uint8_t A_LL[16], A_LL2[16], A_GLOBAL[16], A_ANY[16], A_ALLNODES[16],
+    A_ALLROUTERS[16];
+__attribute__((unused)) static uint8_t G_MEMBER[16], G_OTHER[16], G_UNICAST[16], G_GS[16],
+    G_THR[16], G_THR2[16], G_BIG[16], G_REPORT[16], G_RING[16];
 
 static inline void addr(uint8_t *a, const char *s)
 {
@@ -67,26 +68,27 @@ struct exth {
 };
 
 struct spec {
-	int nvlan;           /* tags before the EtherType */
-	uint16_t tpid[3];    /* 0x8100 / 0x88a8 */
-	uint16_t ethertype;  /* default IPv6 */
-	int raw;             /* payload below is not IPv6: raw bytes */
-	uint8_t version;     /* default 6 */
+	int nvlan;          /* tags before the EtherType */
+	uint16_t tpid[3];   /* 0x8100 / 0x88a8 */
+	uint16_t ethertype; /* default IPv6 */
+	int raw;            /* payload below is not IPv6: raw bytes */
+	uint8_t version;    /* default 6 */
 	uint8_t hop_limit;
 	const uint8_t *src, *dst;
-	struct exth *ext;    /* chain before the upper layer */
+	struct exth *ext; /* chain before the upper layer */
 	int next;
-	uint8_t l4_proto;    /* default ICMPv6 */
+	uint8_t l4_proto; /* default ICMPv6 */
 	uint8_t l4[MAX_FRAME];
 	size_t l4len;
-	int no_csum;         /* leave the ICMPv6 checksum as in l4 */
-	int csum_delta;      /* add to the correct checksum */
-	int plen_delta;      /* add to the IPv6 payload length */
-	size_t cut;          /* bytes chopped off the end of the frame */
-	size_t pad;          /* bytes of trailing Ethernet padding */
+	int no_csum;    /* leave the ICMPv6 checksum as in l4 */
+	int csum_delta; /* add to the correct checksum */
+	int plen_delta; /* add to the IPv6 payload length */
+	size_t cut;     /* bytes chopped off the end of the frame */
+	size_t pad;     /* bytes of trailing Ethernet padding */
 };
 
-static inline uint16_t icmp6_csum(const uint8_t *src, const uint8_t *dst, const uint8_t *m, size_t len)
+static inline uint16_t icmp6_csum(const uint8_t *src, const uint8_t *dst, const uint8_t *m,
+                                  size_t len)
 {
 	uint32_t acc = 0;
 	size_t i;

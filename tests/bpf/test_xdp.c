@@ -32,15 +32,14 @@
 #include "mldagent.skel.h"
 #include "frames.h"
 
-#define IFINDEX 1 /* lo: exists everywhere, has an rx queue 0 */
+#define IFINDEX    1 /* lo: exists everywhere, has an rx queue 0 */
 #define MAX_EVENTS 64
 
 static const char *const ctr_name[MLD_C_COUNT] = {
 #define CTR_NAME(id, name) #id,
-	MLD_CTR_LIST(CTR_NAME)
+    MLD_CTR_LIST(CTR_NAME)
 #undef CTR_NAME
 };
-
 
 static struct mldagent *skel;
 static int prog_fd, ctr_fd, cfg_fd, mem_fd, thr_fd;
@@ -112,7 +111,8 @@ static __u64 thr_key[MLD_THROTTLE_KEY_WORDS];
 
 static void set_config(uint64_t delay_ns, uint32_t burst, uint32_t drop)
 {
-	struct mld_config c = {.gsr_delay_ns = delay_ns, .gsr_burst = burst, .drop_throttled = drop};
+	struct mld_config c = {
+	    .gsr_delay_ns = delay_ns, .gsr_burst = burst, .drop_throttled = drop};
 	uint32_t zero = 0;
 
 	memcpy(c.throttle_key, thr_key, sizeof(thr_key));
@@ -147,7 +147,7 @@ static void run_frame(const uint8_t *f, size_t len, uint32_t repeat, struct resu
 	struct xdp_md ctx = {.data_end = (uint32_t)len, .ingress_ifindex = IFINDEX};
 	uint64_t before[MLD_C_COUNT], after[MLD_C_COUNT];
 	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = f, .data_size_in = (uint32_t)len,
-		    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx), .repeat = repeat);
+	            .ctx_in = &ctx, .ctx_size_in = sizeof(ctx), .repeat = repeat);
 	int i;
 
 	drain();
@@ -220,7 +220,7 @@ static void check_run(const struct result *r, uint32_t verdict, const int *exp, 
 
 /* Checks event 0 against the frame's addresses and message. */
 static void check_event(const struct mld_event *ev, const uint8_t *src, const uint8_t *dst,
-			const uint8_t *msg, size_t len, uint8_t flags)
+                        const uint8_t *msg, size_t len, uint8_t flags)
 {
 	size_t want_len = len > MLD_EV_MAX_MSG ? MLD_EV_MAX_MSG : len;
 
@@ -245,8 +245,8 @@ static void check_event(const struct mld_event *ev, const uint8_t *src, const ui
 }
 
 #define E(...) ((const int[]){__VA_ARGS__, -1})
-#define NONE ((const int[]){-1})
-#define OKF (MLD_EVF_ROUTER_ALERT | MLD_EVF_CSUM_OK)
+#define NONE   ((const int[]){-1})
+#define OKF    (MLD_EVF_ROUTER_ALERT | MLD_EVF_CSUM_OK)
 
 static uint8_t frame[MAX_FRAME + 64];
 
@@ -261,7 +261,9 @@ static void expect(const char *name, struct spec *s, uint32_t verdict, const int
 	check_run(&r, verdict, exp, nev);
 	if (nev == 1 && nevents == 1)
 		check_event(&events[0], s->src, s->dst, s->l4, s->l4len,
-			    (uint8_t)(OKF | (s->l4len > MLD_EV_MAX_MSG && s->l4[0] == 130 ? MLD_EVF_TRUNCATED : 0)));
+		            (uint8_t)(OKF | (s->l4len > MLD_EV_MAX_MSG && s->l4[0] == 130
+		                                 ? MLD_EVF_TRUNCATED
+		                                 : 0)));
 	report(name);
 }
 
@@ -272,8 +274,9 @@ static void expect(const char *name, struct spec *s, uint32_t verdict, const int
 static void t_non_mld(void)
 {
 	struct spec s;
-	static const uint8_t ipv4[28] = {0x45, 0, 0, 28, 0, 0, 0, 0, 64, 17, 0, 0, 10, 0, 0, 1,
-					  10, 0, 0, 2, 0x30, 0x39, 0x30, 0x39, 0, 8, 0, 0};
+	static const uint8_t ipv4[28] = {0x45, 0,    0,    28,   0, 0, 0,  0, 64, 17,
+	                                 0,    0,    10,   0,    0, 1, 10, 0, 0,  2,
+	                                 0x30, 0x39, 0x30, 0x39, 0, 8, 0,  0};
 	static const uint8_t arp[28] = {0, 1, 8, 0, 6, 4, 0, 1};
 
 	memset(&s, 0, sizeof(s));
@@ -413,12 +416,13 @@ static void t_vlan(void)
 static void t_ext_headers(void)
 {
 	struct spec s;
-	static const uint8_t ra_pad1[] = {0, 0, 5, 2, 0, 0};          /* Pad1 Pad1 RA */
-	static const uint8_t no_ra[] = {1, 4, 0, 0, 0, 0};             /* PadN(4) */
-	static const uint8_t ra_not_mld[] = {5, 2, 0, 1, 1, 0};        /* RA value 1 */
-	static const uint8_t ra_bad_len[] = {5, 3, 0, 0, 0, 0};        /* RA length 3 */
-	static const uint8_t overrun[] = {1, 9, 0, 0, 0, 0};           /* PadN past end */
-	static const uint8_t other_then_ra[] = {0xc2, 4, 0, 0, 0, 0, 5, 2, 0, 0, 1, 0}; /* jumbo-ish, RA */
+	static const uint8_t ra_pad1[] = {0, 0, 5, 2, 0, 0};    /* Pad1 Pad1 RA */
+	static const uint8_t no_ra[] = {1, 4, 0, 0, 0, 0};      /* PadN(4) */
+	static const uint8_t ra_not_mld[] = {5, 2, 0, 1, 1, 0}; /* RA value 1 */
+	static const uint8_t ra_bad_len[] = {5, 3, 0, 0, 0, 0}; /* RA length 3 */
+	static const uint8_t overrun[] = {1, 9, 0, 0, 0, 0};    /* PadN past end */
+	static const uint8_t other_then_ra[] = {0xc2, 4, 0, 0, 0, 0,
+	                                        5,    2, 0, 0, 1, 0}; /* jumbo-ish, RA */
 	uint8_t many[100];
 	int i;
 
@@ -459,8 +463,8 @@ static void t_ext_headers(void)
 		ext_plain(&ext_buf[i], 60, 8);
 	s.next = 10;
 	s.l4len = msg_query_v2(s.l4, A_ANY, 0);
-	expect("ext_nine_more_too_long", &s, XDP_PASS,
-	       E(MLD_C_PACKETS, 1, MLD_C_BAD_EXT_HDR, 1), 0);
+	expect("ext_nine_more_too_long", &s, XDP_PASS, E(MLD_C_PACKETS, 1, MLD_C_BAD_EXT_HDR, 1),
+	       0);
 
 	spec_mld(&s);
 	ext_plain(&ext_buf[1], 44, 8);
@@ -524,7 +528,8 @@ static void t_ext_headers(void)
 	spec_mld(&s);
 	hbh_opts(&ext_buf[0], ra_not_mld, sizeof(ra_not_mld));
 	s.l4len = msg_query_v2(s.l4, A_ANY, 0);
-	expect("router_alert_not_mld", &s, XDP_PASS, E(MLD_C_PACKETS, 1, MLD_C_NO_ROUTER_ALERT, 1), 0);
+	expect("router_alert_not_mld", &s, XDP_PASS, E(MLD_C_PACKETS, 1, MLD_C_NO_ROUTER_ALERT, 1),
+	       0);
 }
 
 static void t_queries(void)
@@ -697,7 +702,8 @@ static void t_reports(void)
 	s.src = A_GLOBAL;
 	s.dst = G_REPORT;
 	s.l4len = msg_report_v1(s.l4, G_REPORT);
-	expect("v1_report_global_source", &s, XDP_PASS, E(MLD_C_PACKETS, 1, MLD_C_BAD_SOURCE, 1), 0);
+	expect("v1_report_global_source", &s, XDP_PASS, E(MLD_C_PACKETS, 1, MLD_C_BAD_SOURCE, 1),
+	       0);
 
 	spec_mld(&s);
 	s.dst = A_ALLNODES;
@@ -767,8 +773,8 @@ static void t_invalid(void)
 
 	spec_mld(&s);
 	s.l4len = msg_query_v2(s.l4, A_ANY, 2);
-	expect("general_query_with_sources", &s, XDP_PASS,
-	       E(MLD_C_PACKETS, 1, MLD_C_GQ_SOURCES, 1), 0);
+	expect("general_query_with_sources", &s, XDP_PASS, E(MLD_C_PACKETS, 1, MLD_C_GQ_SOURCES, 1),
+	       0);
 
 	spec_mld(&s);
 	s.dst = A_ALLROUTERS;
@@ -783,8 +789,8 @@ static void t_invalid(void)
 	spec_mld(&s);
 	s.dst = G_OTHER;
 	s.l4len = msg_query_v2(s.l4, G_MEMBER, 0);
-	expect("group_query_to_other_group", &s, XDP_PASS,
-	       E(MLD_C_PACKETS, 1, MLD_C_BAD_GROUP, 1), 0);
+	expect("group_query_to_other_group", &s, XDP_PASS, E(MLD_C_PACKETS, 1, MLD_C_BAD_GROUP, 1),
+	       0);
 
 	/* Truncation: the IPv6 payload length claims more than the frame. */
 	spec_mld(&s);
@@ -832,7 +838,7 @@ static void gsq(const char *name, const uint8_t *group, uint32_t verdict, int ac
 	else if (dropped)
 		expect(name, &s, verdict,
 		       E(MLD_C_PACKETS, 1, MLD_C_V2_GROUP_SOURCE, 1, MLD_C_THROTTLED, 1,
-			 MLD_C_THROTTLE_DROPPED, 1),
+		         MLD_C_THROTTLE_DROPPED, 1),
 		       0);
 	else
 		expect(name, &s, verdict,
@@ -1005,16 +1011,16 @@ static void gsq_run(const uint8_t *g, uint32_t verdict, int accepted, int droppe
 	len = build(frame, &s);
 	run_frame(frame, len, 1, &r);
 	if (accepted)
-		check_run(&r, verdict, E(MLD_C_PACKETS, 1, MLD_C_V2_GROUP_SOURCE, 1, MLD_C_EVENTS, 1),
-			  1);
+		check_run(&r, verdict,
+		          E(MLD_C_PACKETS, 1, MLD_C_V2_GROUP_SOURCE, 1, MLD_C_EVENTS, 1), 1);
 	else if (dropped)
 		check_run(&r, verdict,
-			  E(MLD_C_PACKETS, 1, MLD_C_V2_GROUP_SOURCE, 1, MLD_C_THROTTLED, 1,
-			    MLD_C_THROTTLE_DROPPED, 1),
-			  0);
+		          E(MLD_C_PACKETS, 1, MLD_C_V2_GROUP_SOURCE, 1, MLD_C_THROTTLED, 1,
+		            MLD_C_THROTTLE_DROPPED, 1),
+		          0);
 	else
-		check_run(&r, verdict, E(MLD_C_PACKETS, 1, MLD_C_V2_GROUP_SOURCE, 1, MLD_C_THROTTLED, 1),
-			  0);
+		check_run(&r, verdict,
+		          E(MLD_C_PACKETS, 1, MLD_C_V2_GROUP_SOURCE, 1, MLD_C_THROTTLED, 1), 0);
 	if (accepted && nevents == 1)
 		check_event(&events[0], s.src, s.dst, s.l4, s.l4len, OKF);
 }
@@ -1129,7 +1135,8 @@ static void t_throttle_sets(void)
 	len = build(frame, &s);
 	run_frame(frame, len, 10000, &r);
 	check_run(&r, XDP_PASS,
-		  E(MLD_C_PACKETS, 10000, MLD_C_V2_GROUP_SOURCE, 10000, MLD_C_NOT_MEMBER, 10000), 0);
+	          E(MLD_C_PACKETS, 10000, MLD_C_V2_GROUP_SOURCE, 10000, MLD_C_NOT_MEMBER, 10000),
+	          0);
 	bpf_map_lookup_elem(thr_fd, &set, &v2);
 	if (memcmp(&v, &v2, sizeof(v)))
 		fail("a non-member flood changed the set");
@@ -1159,7 +1166,8 @@ static void t_throttle_sets(void)
 	gsq("throttle_takeover_inherits_token", c[4], XDP_PASS, 1, 0);
 	j = bucket_of(thr_key, c[4], &set, &v);
 	if (j != w || v.way[j].tokens != 0)
-		fail("group 4 in way %d (want %d) with %u tokens", j, w, j >= 0 ? v.way[j].tokens : 99);
+		fail("group 4 in way %d (want %d) with %u tokens", j, w,
+		     j >= 0 ? v.way[j].tokens : 99);
 	if (bucket_of(thr_key, c[3], &set, &v) >= 0)
 		fail("group 3 kept its bucket");
 	report("throttle_takeover_took_the_fullest_bucket");
@@ -1198,7 +1206,7 @@ static void t_throttle_sets(void)
 		if (w < 0)
 			fail("no bucket before forget");
 		else if (bucket_of(thr_key, d, &set, &v) >= 0 || v.way[w].ifindex ||
-			 v.way[w].tokens || v.way[w].last_ns)
+		         v.way[w].tokens || v.way[w].last_ns)
 			fail("bucket not zeroed");
 		report("throttle_forget_zeroes_bucket");
 		/* Still held: a full bucket again. */
@@ -1249,7 +1257,8 @@ static void t_throttle_sets(void)
 		run_frame(frame, len, 1, &r);
 		if (r.d[MLD_C_THROTTLED] == 1) {
 			check_run(&r, XDP_PASS,
-				  E(MLD_C_PACKETS, 1, MLD_C_V2_GROUP_SOURCE, 1, MLD_C_THROTTLED, 1), 0);
+			          E(MLD_C_PACKETS, 1, MLD_C_V2_GROUP_SOURCE, 1, MLD_C_THROTTLED, 1),
+			          0);
 			break;
 		}
 		check_run(&r, XDP_PASS, E(MLD_C_PACKETS, 1, MLD_C_BAD_CHECKSUM, 1), 0);
@@ -1285,11 +1294,11 @@ static void t_throttle_sets(void)
 	sleep_ms(12); /* a new tick: the first one through gs_take */
 	expect("throttle_vlan_drained_group_drop_new_tick", &s, XDP_DROP,
 	       E(MLD_C_PACKETS, 1, MLD_C_VLAN, 1, MLD_C_V2_GROUP_SOURCE, 1, MLD_C_THROTTLED, 1,
-		 MLD_C_THROTTLE_DROPPED, 1),
+	         MLD_C_THROTTLE_DROPPED, 1),
 	       0);
 	expect("throttle_vlan_drained_group_drop_same_tick", &s, XDP_DROP,
 	       E(MLD_C_PACKETS, 1, MLD_C_VLAN, 1, MLD_C_V2_GROUP_SOURCE, 1, MLD_C_THROTTLED, 1,
-		 MLD_C_THROTTLE_DROPPED, 1),
+	         MLD_C_THROTTLE_DROPPED, 1),
 	       0);
 	set_config(10000000000ull, 2, 0);
 	member(IFINDEX, k1, 0);
@@ -1371,9 +1380,8 @@ static void t_coverage(void)
 static void t_btf(void)
 {
 	struct bpf_map *maps[] = {skel->maps.mld_members, skel->maps.mld_throttle,
-				  skel->maps.mld_config, skel->maps.mld_counters};
-	const char *names[] = {MLD_MAP_MEMBERS, MLD_MAP_THROTTLE, MLD_MAP_CONFIG,
-			       MLD_MAP_COUNTERS};
+	                          skel->maps.mld_config, skel->maps.mld_counters};
+	const char *names[] = {MLD_MAP_MEMBERS, MLD_MAP_THROTTLE, MLD_MAP_CONFIG, MLD_MAP_COUNTERS};
 	unsigned i;
 
 	for (i = 0; i < sizeof(maps) / sizeof(maps[0]); i++) {
@@ -1403,7 +1411,8 @@ int main(void)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (geteuid() != 0) {
-		printf("FAIL setup: test-xdp needs root (BPF_PROG_TEST_RUN)\nxdp: 0 passed, 1 failed\n");
+		printf("FAIL setup: test-xdp needs root (BPF_PROG_TEST_RUN)\nxdp: 0 passed, 1 "
+		       "failed\n");
 		return 1;
 	}
 	libbpf_set_strict_mode(LIBBPF_STRICT_ALL);

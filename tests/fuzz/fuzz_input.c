@@ -120,7 +120,7 @@ static void fz_tx(void *ctx, uint32_t ifindex, const uint8_t *p, size_t len)
 		if (ic[off] < 1 || ic[off] > 6 || ic[off + 1] != 0 || ic[off + 4] != 0xff)
 			die("record type, aux length or group");
 		if (!ns && (ic[off] == MLD_MODE_IS_INCLUDE || ic[off] == MLD_ALLOW_NEW_SOURCES ||
-			    ic[off] == MLD_BLOCK_OLD_SOURCES))
+		            ic[off] == MLD_BLOCK_OLD_SOURCES))
 			die("empty IS_IN/ALLOW/BLOCK record");
 		off += 20 + (size_t)ns * 16;
 		if (off > il)
@@ -161,10 +161,13 @@ static struct in6_addr addr(const char *s)
 }
 
 #define NGRP 6
-static const char *const grp_lit[NGRP] = {"ff3e::1", "ff3e::2", "ff3e::3",
-					  "ff3e::4", "ff02::1:ff00:1", "ff01::7"};
+static const char *const grp_lit[NGRP] = {"ff3e::1", "ff3e::2",        "ff3e::3",
+                                          "ff3e::4", "ff02::1:ff00:1", "ff01::7"};
 static struct in6_addr grp[NGRP];
-static struct { int mode; size_t nsrc; } want[NGRP];
+static struct {
+	int mode;
+	size_t nsrc;
+} want[NGRP];
 
 /* Link state and per-group timers: what a rejected packet must not touch. */
 struct snap {
@@ -246,9 +249,9 @@ static struct mld_engine *setup(uint8_t flags)
 	if (flags & 0x10) {
 		/* A v1 querier: the link drops to MLDv1 (unless forced). */
 		static const uint8_t q[72] = {
-			0x60, 0, 0, 0, 0, 32, 0, 1, 0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-			9, 0xff, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 58, 0, 5, 2, 0, 0, 1, 0,
-			130, 0, 0, 0, 0x03, 0xe8};
+		    0x60, 0, 0, 0, 0,  32, 0,    1, 0xfe, 0x80, 0, 0, 0,   0, 0, 0, 0,    0,
+		    0,    0, 0, 0, 0,  9,  0xff, 2, 0,    0,    0, 0, 0,   0, 0, 0, 0,    0,
+		    0,    0, 0, 1, 58, 0,  5,    2, 0,    0,    1, 0, 130, 0, 0, 0, 0x03, 0xe8};
 		uint8_t p[72];
 
 		memcpy(p, q, sizeof(p));
