@@ -24,7 +24,7 @@ TEST_OBJ := $(TEST_SRC:tests/%.c=$(B)/san/t_%.o)
 
 # Debian packages the build, the tests and the demo need.
 DEB_PKGS := gcc make libc6-dev clang clang-format llvm libbpf-dev bpftool libelf-dev zlib1g-dev \
-	libxdp-dev xdp-tools libyaml-dev iproute2 tshark python3 python3-scapy netsniff-ng
+	libxdp-dev xdp-tools libyaml-dev iproute2 tshark python3 python3-yaml python3-scapy netsniff-ng
 
 # The daemon and its control client.
 DAEMON_SRC := user/mldagent.c user/agent_bpf.c user/agent_link.c user/agent_ctl.c user/config.c

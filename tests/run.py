@@ -20,6 +20,8 @@ SUITES = [
     ("tshark-selftest", ["/usr/bin/python3", "tests/tshark_selftest.py"]),
     # BPF_PROG_TEST_RUN of the XDP program (root: CAP_BPF).
     ("xdp", ["build/test-xdp"]),
+    # Kubernetes manifests and the configuration they carry.
+    ("deploy", ["/usr/bin/python3", "tests/deploy_check.py"]),
 ]
 # End-to-end tests in network namespaces, when the suite is present.
 if os.path.exists("tests/e2e/e2e.py"):

@@ -249,6 +249,7 @@ int main(int argc, char **argv)
 	    {"pin-dir", required_argument, NULL, 'p'},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},
+	    {"check-config", required_argument, NULL, 'C'},
 	    {NULL, 0, NULL, 0},
 	};
 	static struct agent ag;
@@ -293,6 +294,19 @@ int main(int argc, char **argv)
 		case 'v':
 			a->verbose = verbose_log = 1;
 			break;
+		case 'C': {
+			/* Validate a file and exit: for CI, ConfigMaps, editors. */
+			struct cfg chk;
+
+			if (cfg_load_file(optarg, &chk, err, sizeof(err)) < 0) {
+				fprintf(stderr, "mldagent: %s\n", err);
+				return 1;
+			}
+			printf("%s: ok (%zu link(s), %zu listener(s))\n", optarg, chk.nlinks,
+			       chk.nlisteners);
+			cfg_free(&chk);
+			return 0;
+		}
 		case 'h':
 			usage(stdout);
 			return 0;
