@@ -173,10 +173,22 @@ void heap_update(struct link *l, struct group *g)
 	heap_sift(l, g->heap_pos);
 }
 
+/* Everything a group owns besides its slab slot. */
+static void group_free_lists(struct group *g)
+{
+	uint16_t m;
+
+	for (m = 0; m < g->nmembers; m++)
+		free(g->members[m].srcs);
+	free(g->members);
+	free(g->srcs);
+	free(g->pend);
+	free(g->rec);
+}
+
 void tbl_delete(const struct mld_engine *e, struct link *l, struct group *g)
 {
 	uint32_t mask = l->hcap - 1, i, j, idx = gidx(l, g);
-	uint16_t m;
 
 	heap_remove(l, g);
 	for (i = hash_addr(e, &g->addr) & mask; l->hidx[i] != idx + 1; i = (i + 1) & mask)
@@ -195,12 +207,7 @@ void tbl_delete(const struct mld_engine *e, struct link *l, struct group *g)
 			i = j;
 		}
 	}
-	for (m = 0; m < g->nmembers; m++)
-		free(g->members[m].srcs);
-	free(g->members);
-	free(g->srcs);
-	free(g->pend);
-	free(g->rec);
+	group_free_lists(g);
 	g->flags = 0;
 	g->next_free = l->gfree;
 	l->gfree = idx;
@@ -212,17 +219,8 @@ void tbl_free(struct link *l)
 	uint32_t i;
 
 	for (i = 0; i < l->ghigh; i++) {
-		struct group *g = &l->g[i];
-		uint16_t m;
-
-		if (!(g->flags & G_USED))
-			continue;
-		for (m = 0; m < g->nmembers; m++)
-			free(g->members[m].srcs);
-		free(g->members);
-		free(g->srcs);
-		free(g->pend);
-		free(g->rec);
+		if (l->g[i].flags & G_USED)
+			group_free_lists(&l->g[i]);
 	}
 	free(l->g);
 	free(l->hidx);
