@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "agent.h"
@@ -77,6 +78,36 @@ static ssize_t tx_unspecified(struct agent *a, uint32_t ifindex, const uint8_t *
 	return sendto(a->pktfd, pkt, len, 0, (struct sockaddr *)&ll, sizeof(ll));
 }
 
+/* The outgoing link is named per packet (IPV6_PKTINFO): the zone of
+ * sin6_scope_id only binds link-scope destinations, and a v1 report goes to
+ * its group, which may be of any scope — it must not follow the routing
+ * table to whichever link carries the first multicast route. */
+static ssize_t tx_raw(struct agent *a, uint32_t ifindex, struct sockaddr_in6 *to,
+                      const uint8_t *pkt, size_t len)
+{
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+	} cm;
+	struct iovec iov = {.iov_base = (void *)pkt, .iov_len = len};
+	struct msghdr msg = {.msg_name = to,
+	                     .msg_namelen = sizeof(*to),
+	                     .msg_iov = &iov,
+	                     .msg_iovlen = 1,
+	                     .msg_control = cm.buf,
+	                     .msg_controllen = sizeof(cm.buf)};
+	struct cmsghdr *c;
+	struct in6_pktinfo pi = {.ipi6_ifindex = ifindex};
+
+	memset(&cm, 0, sizeof(cm));
+	c = CMSG_FIRSTHDR(&msg);
+	c->cmsg_level = IPPROTO_IPV6;
+	c->cmsg_type = IPV6_PKTINFO;
+	c->cmsg_len = CMSG_LEN(sizeof(pi));
+	memcpy(CMSG_DATA(c), &pi, sizeof(pi));
+	return sendmsg(a->txfd, &msg, 0);
+}
+
 void link_tx(void *ctx, uint32_t ifindex, const uint8_t *pkt, size_t len)
 {
 	struct agent *a = ctx;
@@ -87,7 +118,7 @@ void link_tx(void *ctx, uint32_t ifindex, const uint8_t *pkt, size_t len)
 	if (len >= 40 && is_unspecified(pkt + 8))
 		rc = tx_unspecified(a, ifindex, pkt, len);
 	else
-		rc = sendto(a->txfd, pkt, len, 0, (struct sockaddr *)&to, sizeof(to));
+		rc = tx_raw(a, ifindex, &to, pkt, len);
 	if (rc < 0) {
 		a->tx_errors++;
 		if (a->verbose || a->tx_errors < 10)

@@ -1552,6 +1552,38 @@ def agent_logs_clean(T):
 
 # ---------------------------------------------------------------- runner
 
+def t_two_links(T):
+    """Several links in one daemon: mld0 towards an MLDv2 bridge, mld1
+    towards an MLDv1 bridge. Each bridge learns exactly the groups declared
+    on its own link, at its own version, and changes on one link leave the
+    other alone."""
+    a = T.lab("a", 2)
+    b = T.lab("b", 1)
+    # Lab b's host port joins lab a's host namespace as mld1.
+    b.hx("ip", "link", "set", "mld0", "name", "mld1")
+    run(["ip", "-n", b.h, "link", "set", "mld1", "netns", a.h])
+    a.hx("ip", "link", "set", "mld1", "up")
+    ag = T.agent(a, ifaces=("mld0", "mld1"))
+    ag.ctl("join", "mld0", "ff3e::a1")
+    ag.ctl("join", "mld0", "ff3e::a2", "include", "2001:db8::1")
+    ag.ctl("join", "mld1", "ff3e::b1")
+    ag.ctl("join", "mld1", "ff3e::b2", "exclude", "2001:db8::9")
+    wait_mdb(a, {"ff3e::a1": (EX, S()), "ff3e::a2": (IN, S(1))}, 6, "link mld0 (MLDv2)")
+    wait_for(lambda: (ag.link("mld1")["version"] == 1, ag.link("mld1")["version"]), QI + 2,
+             "mld1 in MLDv1 compatibility mode")
+    wait_mdb(b, {"ff3e::b1": ("v1", S()), "ff3e::b2": ("v1", S())}, 6, "link mld1 (MLDv1)")
+    if ag.link("mld0")["version"] != 2:
+        raise Fail("mld0 left MLDv2 because of the v1 querier on mld1")
+    ag.ctl("leave", "mld0", "ff3e::a1")
+    wait_mdb(a, {"ff3e::a2": (IN, S(1))}, LMQT + 2.5, "leave on mld0")
+    hold_mdb(b, {"ff3e::b1": ("v1", S()), "ff3e::b2": ("v1", S())}, 2, "mld1 untouched by mld0's leave")
+    ag.ctl("leave", "mld1", "ff3e::b1")
+    wait_mdb(b, {"ff3e::b2": ("v1", S())}, LMQT + 2.5, "Done on mld1")
+    if a.mdb() != {canon("ff3e::a2"): (IN, frozenset(S(1)))}:
+        raise Fail("mld0's groups changed after a leave on mld1: %s" % fmt_state(a.mdb()))
+    T.notes.append("2 links, v2 + v1, independent")
+
+
 TESTS = [
     ("oracle_selftest", t_oracle_selftest),
     ("mldv2_memberships", t_mldv2_memberships),
@@ -1564,6 +1596,7 @@ TESTS = [
     ("sigterm_final_leave", t_sigterm_final_leave),
     ("multi_agent", t_multi_agent),
     ("ctl_json_and_maps", t_ctl_json_and_maps),
+    ("two_links", t_two_links),
 ]
 
 
