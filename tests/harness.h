@@ -53,6 +53,15 @@ void t_fail(const char *file, int line, const char *fmt, ...) __attribute__((for
 		}                                                                                  \
 	} while (0)
 
+/* REQUIRE that still frees the test's sim: jumps to its 'out:' label. */
+#define REQ(c)                                                                                     \
+	do {                                                                                       \
+		if (!(c)) {                                                                        \
+			t_fail(__FILE__, __LINE__, "required: %s", #c);                            \
+			goto out;                                                                  \
+		}                                                                                  \
+	} while (0)
+
 /* ---- addresses ---- */
 struct in6_addr A(const char *s);        /* aborts on a bad literal */
 const char *S(const struct in6_addr *a); /* rotating static buffers */
@@ -105,8 +114,10 @@ void sim_run_until(struct sim *s, uint64_t t);
 void sim_advance(struct sim *s, uint64_t ms);
 /* Packets emitted since the last sim_take (count) and access to them. */
 size_t sim_pending(const struct sim *s);
-struct dpkt *sim_pkt(struct sim *s, size_t i); /* i-th of the pending ones */
-void sim_take(struct sim *s);                  /* marks all pending as seen */
+/* The i-th pending packet; a missing one fails the test and reads as an
+ * empty packet (no records) instead of crashing the run. */
+struct dpkt *sim_pkt(struct sim *s, size_t i);
+void sim_take(struct sim *s); /* marks all pending as seen */
 
 /* Record lookup helpers over pending packets: counts records matching type
  * and group (type 0 = any), and returns the last one found. */

@@ -17,32 +17,6 @@ static uint8_t qbuf[70000];
 
 /* ---------------------------------------------------------------- helpers */
 
-/* REQUIRE that still frees the test's sim: jumps to its 'out:' label. */
-#define REQ(c)                                                                                     \
-	do {                                                                                       \
-		if (!(c)) {                                                                        \
-			t_fail(__FILE__, __LINE__, "required: %s", #c);                            \
-			goto out;                                                                  \
-		}                                                                                  \
-	} while (0)
-
-/* The i-th pending packet; a missing one fails the test and reads as an
- * empty packet instead of crashing the run. */
-static struct dpkt *pk(struct sim *s, size_t i)
-{
-	static struct drec norec[1];
-	static struct dpkt none;
-	struct dpkt *d = sim_pkt(s, i);
-
-	if (d)
-		return d;
-	t_fail(__FILE__, __LINE__, "no packet #%zu (%zu pending)", i, sim_pending(s));
-	memset(&none, 0, sizeof(none));
-	memset(norec, 0, sizeof(norec));
-	none.recs = norec;
-	return &none;
-}
-
 static struct mld_tunables deftun(void)
 {
 	struct mld_tunables t;
@@ -202,7 +176,7 @@ static size_t count_pkts(struct sim *s, uint8_t icmp_type)
 	size_t i, n = 0;
 
 	for (i = 0; i < sim_pending(s); i++)
-		if (pk(s, i)->icmp_type == icmp_type)
+		if (sim_pkt(s, i)->icmp_type == icmp_type)
 			n++;
 	return n;
 }
@@ -250,8 +224,8 @@ static uint64_t last_pkt_time(struct sim *s)
 	uint64_t t = 0;
 
 	for (i = 0; i < sim_pending(s); i++)
-		if (pk(s, i)->time > t)
-			t = pk(s, i)->time;
+		if (sim_pkt(s, i)->time > t)
+			t = sim_pkt(s, i)->time;
 	return t;
 }
 
@@ -334,7 +308,7 @@ TEST(errata_01_mrc_exponential)
 		/* Answered, and within the decoded delay. */
 		CHECK_EQ(count_records(s, MLD_MODE_IS_EXCLUDE, &g, NULL), 1);
 		for (k = 0; k < sim_pending(s); k++)
-			CHECK(pk(s, k)->time >= t && pk(s, k)->time <= t + tab[i].ms);
+			CHECK(sim_pkt(s, k)->time >= t && sim_pkt(s, k)->time <= t + tab[i].ms);
 		sim_take(s);
 		sim_advance(s, 1);
 	}
@@ -723,7 +697,7 @@ TEST(errata_06_link_scope_queries_match)
 	CHECK_EQ(count_records(s, MLD_MODE_IS_EXCLUDE, &g1, &r), 1);
 	CHECK_EQ(count_records(s, 0, NULL, NULL), 1);
 	CHECK(rec_srcs_are(r, ""));
-	CHECK_EQ(pk(s, 0)->ifindex, IF1);
+	CHECK_EQ(sim_pkt(s, 0)->ifindex, IF1);
 	sim_take(s);
 
 	/* Group-and-source query for a link-scope group (ASM: IS_IN(Q)). */
@@ -742,7 +716,7 @@ TEST(errata_06_link_scope_queries_match)
 	CHECK_EQ(count_records(s, MLD_MODE_IS_EXCLUDE, &g2, NULL), 1);
 	CHECK_EQ(count_records(s, MLD_MODE_IS_EXCLUDE, &g3, NULL), 1);
 	for (i = 0; i < sim_pending(s); i++)
-		CHECK_EQ(pk(s, i)->ifindex, IF1);
+		CHECK_EQ(sim_pkt(s, i)->ifindex, IF1);
 	sim_take(s);
 
 	/* The same link-scope group on link 7: a query there answers there. */
@@ -751,14 +725,14 @@ TEST(errata_06_link_scope_queries_match)
 	sim_run_until(s, t + 1000);
 	CHECK_EQ(sim_pending(s), 1);
 	CHECK_EQ(count_records(s, MLD_MODE_IS_EXCLUDE, &g1, NULL), 1);
-	CHECK_EQ(pk(s, 0)->ifindex, 7);
+	CHECK_EQ(sim_pkt(s, 0)->ifindex, 7);
 	sim_take(s);
 	t = s->now;
 	CHECK_EQ(rxq_if(s, 7, NULL, 1000, NULL, NULL), MLD_OK);
 	sim_run_until(s, t + 1000);
 	CHECK_EQ(count_records(s, 0, NULL, NULL), 1);
 	CHECK_EQ(count_records(s, MLD_MODE_IS_EXCLUDE, &g1, NULL), 1);
-	CHECK_EQ(pk(s, 0)->ifindex, 7);
+	CHECK_EQ(sim_pkt(s, 0)->ifindex, 7);
 	sim_free(s);
 }
 
@@ -795,7 +769,7 @@ TEST(errata_07_v2_query_in_v1_mode)
 	CHECK_EQ(count_pkts(s, MLD_ICMP_V2_REPORT), 0);
 	CHECK_EQ(count_pkts(s, MLD_ICMP_V1_REPORT), 2);
 	for (i = 0; i < sim_pending(s); i++) {
-		struct dpkt *d = pk(s, i);
+		struct dpkt *d = sim_pkt(s, i);
 
 		CHECK(d->time >= t2 && d->time <= t2 + 5000);
 		CHECK(!memcmp(&d->group, &g, 16) || !memcmp(&d->group, &g2, 16));
@@ -807,8 +781,8 @@ TEST(errata_07_v2_query_in_v1_mode)
 	CHECK_EQ(rxq(s, "ff3e::2", 2000, NULL, NULL), MLD_OK);
 	sim_run_until(s, t2 + 2000);
 	CHECK_EQ(sim_pending(s), 1);
-	CHECK_EQ(pk(s, 0)->icmp_type, MLD_ICMP_V1_REPORT);
-	CHECK(!memcmp(&pk(s, 0)->group, &g2, 16));
+	CHECK_EQ(sim_pkt(s, 0)->icmp_type, MLD_ICMP_V1_REPORT);
+	CHECK(!memcmp(&sim_pkt(s, 0)->group, &g2, 16));
 	sim_take(s);
 	CHECK_EQ(linfo(s, IF1).v1_present_until, until);
 
@@ -845,8 +819,8 @@ TEST(errata_08_general_query_schedules_response)
 	CHECK_EQ(count_records(s, MLD_MODE_IS_EXCLUDE, &g1, NULL), 1);
 	CHECK_EQ(count_records(s, MLD_MODE_IS_EXCLUDE, &g2, NULL), 1);
 	for (i = 0; i < sim_pending(s); i++) {
-		CHECK_EQ(pk(s, i)->icmp_type, MLD_ICMP_V2_REPORT);
-		CHECK(pk(s, i)->time >= t && pk(s, i)->time <= t + 10000);
+		CHECK_EQ(sim_pkt(s, i)->icmp_type, MLD_ICMP_V2_REPORT);
+		CHECK(sim_pkt(s, i)->time >= t && sim_pkt(s, i)->time <= t + 10000);
 	}
 	li = linfo(s, IF1);
 	CHECK_EQ(li.version, 2);
@@ -907,8 +881,8 @@ TEST(errata_09_v1_timer_expiry_back_to_v2)
 	CHECK_EQ(sim_rx(s, rep, n), MLD_OK);
 	sim_advance(s, 5001);
 	CHECK_EQ(sim_pending(s), 1);
-	CHECK_EQ(pk(s, 0)->icmp_type, MLD_ICMP_V1_REPORT);
-	CHECK(!memcmp(&pk(s, 0)->group, &g2, 16));
+	CHECK_EQ(sim_pkt(s, 0)->icmp_type, MLD_ICMP_V1_REPORT);
+	CHECK(!memcmp(&sim_pkt(s, 0)->group, &g2, 16));
 	sim_take(s);
 	gi = ginfo(s, IF1, "ff3e::1", &rc);
 	CHECK_EQ(gi.state, MLD_LAZY_MEMBER);
@@ -958,15 +932,15 @@ static void check_v1_join_repeats(struct sim *s, const char *grp, size_t rv, uin
 	sim_advance(s, 100000);
 	CHECK_EQ(sim_pending(s), rv);
 	for (i = 0; i < sim_pending(s); i++) {
-		struct dpkt *d = pk(s, i);
+		struct dpkt *d = sim_pkt(s, i);
 
 		CHECK_EQ(d->icmp_type, MLD_ICMP_V1_REPORT);
 		CHECK(!memcmp(&d->group, &g, 16));
 		if (i == 0)
 			CHECK_EQ(d->time, t0);
 		else
-			CHECK(d->time > pk(s, i - 1)->time &&
-			      d->time <= pk(s, i - 1)->time + v1_uri);
+			CHECK(d->time > sim_pkt(s, i - 1)->time &&
+			      d->time <= sim_pkt(s, i - 1)->time + v1_uri);
 	}
 	sim_take(s);
 }
@@ -1017,11 +991,11 @@ TEST(errata_11_uri_default_1s)
 		CHECK_EQ(mld_join(s->e, IF1, L, &g, s->now), MLD_OK);
 		sim_advance(s, 5000);
 		REQ(sim_pending(s) == 2);
-		CHECK_EQ(pk(s, 0)->time, t0);
-		CHECK(pk(s, 1)->time > t0);
-		CHECK(pk(s, 1)->time <= t0 + 1000);
-		if (pk(s, 1)->time - t0 > maxgap)
-			maxgap = pk(s, 1)->time - t0;
+		CHECK_EQ(sim_pkt(s, 0)->time, t0);
+		CHECK(sim_pkt(s, 1)->time > t0);
+		CHECK(sim_pkt(s, 1)->time <= t0 + 1000);
+		if (sim_pkt(s, 1)->time - t0 > maxgap)
+			maxgap = sim_pkt(s, 1)->time - t0;
 		sim_take(s);
 	}
 	/* Random over (0, 1 s], not a constant. */
@@ -1059,7 +1033,7 @@ TEST(errata_12_done_to_all_routers)
 	sim_advance(s, 30000);
 	REQ(sim_pending(s) >= 1);
 	for (i = 0; i < sim_pending(s); i++) {
-		struct dpkt *d = pk(s, i);
+		struct dpkt *d = sim_pkt(s, i);
 
 		CHECK_EQ(d->icmp_type, MLD_ICMP_V1_DONE);
 		CHECK(!memcmp(d->raw + 24, &routers, 16));
@@ -1093,7 +1067,7 @@ TEST(errata_13_destinations)
 	sim_advance(s, 5000);
 	REQ(sim_pending(s) >= 2);
 	for (i = 0; i < sim_pending(s); i++) {
-		struct dpkt *d = pk(s, i);
+		struct dpkt *d = sim_pkt(s, i);
 		uint16_t r;
 
 		CHECK_EQ(d->ifindex, 7);
@@ -1115,7 +1089,7 @@ TEST(errata_13_destinations)
 	sim_advance(s, 1001);
 	CHECK_EQ(count_pkts(s, MLD_ICMP_V1_REPORT), 2);
 	for (i = 0; i < sim_pending(s); i++) {
-		struct dpkt *d = pk(s, i);
+		struct dpkt *d = sim_pkt(s, i);
 
 		CHECK_EQ(d->ifindex, 7);
 		CHECK(!memcmp(d->raw + 24, &d->group, 16));
@@ -1130,9 +1104,9 @@ TEST(errata_13_destinations)
 	}
 	sim_advance(s, 1000);
 	REQ(sim_pending(s) >= 1);
-	CHECK_EQ(pk(s, 0)->icmp_type, MLD_ICMP_V1_DONE);
-	CHECK(!memcmp(pk(s, 0)->raw + 24, &routers, 16));
-	CHECK(!memcmp(&pk(s, 0)->group, &gl, 16));
+	CHECK_EQ(sim_pkt(s, 0)->icmp_type, MLD_ICMP_V1_DONE);
+	CHECK(!memcmp(sim_pkt(s, 0)->raw + 24, &routers, 16));
+	CHECK(!memcmp(&sim_pkt(s, 0)->group, &gl, 16));
 out:
 	sim_free(s);
 }
@@ -1282,7 +1256,7 @@ static void check_split(struct sim *s, const struct in6_addr *g, uint8_t type, u
 
 	memset(seen, 0, sizeof(seen));
 	for (i = 0; i < sim_pending(s); i++) {
-		struct dpkt *d = pk(s, i);
+		struct dpkt *d = sim_pkt(s, i);
 		uint16_t r;
 
 		CHECK(pkt_recs(d, type, g, NULL) <= 1);
@@ -1419,7 +1393,7 @@ TEST(errata_16_oversize_records)
 	sim_run_until(s, s->now);
 	CHECK_EQ(sim_pending(s), 1);
 	check_split(s, &g, MLD_ALLOW_NEW_SOURCES, 0, F, 1, 1);
-	CHECK_EQ(pk(s, 0)->len, 1500 - (1500 - 56 - 20) % 16);
+	CHECK_EQ(sim_pkt(s, 0)->len, 1500 - (1500 - 56 - 20) % 16);
 	sim_take(s);
 	sim_advance(s, 5000);
 	sim_take(s);
@@ -1441,7 +1415,7 @@ static void check_mtu(struct sim *s, uint32_t ifx, size_t mtu)
 	size_t i;
 
 	for (i = 0; i < sim_pending(s); i++) {
-		struct dpkt *d = pk(s, i);
+		struct dpkt *d = sim_pkt(s, i);
 
 		if (d->ifindex == ifx && d->len > mtu)
 			t_fail(__FILE__, __LINE__, "packet %zu of %zu bytes on a %zu-byte link", i,
@@ -1472,9 +1446,9 @@ TEST(errata_17_no_packet_over_mtu)
 	CHECK_EQ(setf_n(s, IF2, "ff3e::1", MLD_FMODE_EXCLUDE, 0, 78), MLD_OK);
 	sim_run_until(s, s->now);
 	REQ(sim_pending(s) == 1);
-	CHECK_EQ(pk(s, 0)->ifindex, IF2);
-	CHECK_EQ(pk(s, 0)->recs[0].nsrc, F);
-	CHECK_EQ(pk(s, 0)->len, 56 + 20 + 16 * F);
+	CHECK_EQ(sim_pkt(s, 0)->ifindex, IF2);
+	CHECK_EQ(sim_pkt(s, 0)->recs[0].nsrc, F);
+	CHECK_EQ(sim_pkt(s, 0)->len, 56 + 20 + 16 * F);
 	check_mtu(s, IF2, 1280);
 	sim_advance(s, 5000);
 	check_mtu(s, IF2, 1280);
@@ -1549,8 +1523,8 @@ TEST(errata_17_no_packet_over_mtu)
 		size_t i, big = 0;
 
 		for (i = 0; i < sim_pending(s); i++) {
-			CHECK(pk(s, i)->len <= 9000);
-			if (pk(s, i)->len > 1500)
+			CHECK(sim_pkt(s, i)->len <= 9000);
+			if (sim_pkt(s, i)->len > 1500)
 				big++;
 		}
 		CHECK(big > 0);
@@ -1847,7 +1821,7 @@ static size_t e19_round(struct sim *s, int N, uint16_t mrc, uint8_t *seen, int p
 	sim_run_until(s, t0 + mrd);
 	npk = sim_pending(s);
 	for (i = 0; i < npk; i++) {
-		struct dpkt *d = pk(s, i);
+		struct dpkt *d = sim_pkt(s, i);
 		uint16_t r;
 
 		if (d->time < first)
@@ -1939,7 +1913,7 @@ TEST(errata_19_gq_response_complete)
 		sim_run_until(s, t0 + 5000);
 		memset(seen, 0, sizeof(seen));
 		for (i = 0; i < sim_pending(s); i++) {
-			struct dpkt *d = pk(s, i);
+			struct dpkt *d = sim_pkt(s, i);
 			uint16_t r;
 
 			for (r = 0; r < d->nrec; r++) {
@@ -2056,7 +2030,7 @@ TEST(errata_21_leave_rejoin_same_instant)
 	/* Whatever was sent, the last word is EXCLUDE{}. */
 	REQ(sim_pending(s) >= 1);
 	{
-		struct dpkt *d = pk(s, sim_pending(s) - 1);
+		struct dpkt *d = sim_pkt(s, sim_pending(s) - 1);
 
 		CHECK_EQ(pkt_recs(d, MLD_CHANGE_TO_EXCLUDE, &g, &r), 1);
 		CHECK(rec_srcs_are(r, ""));
@@ -2077,7 +2051,7 @@ TEST(errata_21_leave_rejoin_same_instant)
 	CHECK_EQ(rc, MLD_OK);
 	CHECK_EQ(gi.state, MLD_REPORTING_MEMBER);
 	if (sim_pending(s)) {
-		struct dpkt *d = pk(s, sim_pending(s) - 1);
+		struct dpkt *d = sim_pkt(s, sim_pending(s) - 1);
 
 		CHECK_EQ(pkt_recs(d, MLD_CHANGE_TO_EXCLUDE, &g, NULL), 1);
 	}
@@ -2090,7 +2064,7 @@ TEST(errata_21_leave_rejoin_same_instant)
 	CHECK_EQ(leave(s, "ff3e::21"), MLD_OK);
 	sim_advance(s, 5000);
 	REQ(sim_pending(s) >= 1);
-	CHECK_EQ(pkt_recs(pk(s, sim_pending(s) - 1), MLD_CHANGE_TO_INCLUDE, &g, &r), 1);
+	CHECK_EQ(pkt_recs(sim_pkt(s, sim_pending(s) - 1), MLD_CHANGE_TO_INCLUDE, &g, &r), 1);
 	CHECK(rec_srcs_are(r, ""));
 	CHECK_EQ(mld_group_info(s->e, IF1, &g, &gi), MLD_E_NOENT);
 out:
@@ -2175,7 +2149,7 @@ TEST(errata_21_leaving_group_on_switch_to_v1)
 	sim_advance(s, 30000);
 	/* The left group is not reported as v1; the held one is. */
 	for (i = 0; i < sim_pending(s); i++) {
-		struct dpkt *d = pk(s, i);
+		struct dpkt *d = sim_pkt(s, i);
 
 		CHECK(d->icmp_type != MLD_ICMP_V2_REPORT);
 		if (d->icmp_type == MLD_ICMP_V1_REPORT)
@@ -2188,7 +2162,7 @@ TEST(errata_21_leaving_group_on_switch_to_v1)
 	CHECK_EQ(join(s, "ff3e::21"), MLD_OK);
 	sim_advance(s, 30000);
 	CHECK_EQ(count_pkts(s, MLD_ICMP_V1_REPORT), 2);
-	CHECK(!memcmp(&pk(s, 0)->group, &g, 16));
+	CHECK(!memcmp(&sim_pkt(s, 0)->group, &g, 16));
 	sim_take(s);
 	/* Link flaps while LEAVING too. */
 	sim_run_until(s, linfo(s, IF1).v1_present_until);
@@ -2245,7 +2219,7 @@ TEST(errata_22_never_reported_scopes)
 		sim_advance(s, 1001);
 		CHECK(sim_pending(s) >= 1); /* ff3e::1 is answered */
 		for (k = 0; k < sim_pending(s); k++) {
-			struct dpkt *d = pk(s, k);
+			struct dpkt *d = sim_pkt(s, k);
 			uint16_t r;
 
 			if (d->icmp_type == MLD_ICMP_V1_REPORT)

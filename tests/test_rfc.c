@@ -14,32 +14,6 @@ static uint8_t qbuf[70000];
 
 /* ---------------------------------------------------------------- helpers */
 
-/* REQUIRE that still frees the test's sim: jumps to its 'out:' label. */
-#define REQ(c)                                                                                     \
-	do {                                                                                       \
-		if (!(c)) {                                                                        \
-			t_fail(__FILE__, __LINE__, "required: %s", #c);                            \
-			goto out;                                                                  \
-		}                                                                                  \
-	} while (0)
-
-/* The i-th pending packet; a missing one fails the test and reads as an
- * empty packet instead of crashing the run. */
-static struct dpkt *pk(struct sim *s, size_t i)
-{
-	static struct drec norec[1];
-	static struct dpkt none;
-	struct dpkt *d = sim_pkt(s, i);
-
-	if (d)
-		return d;
-	t_fail(__FILE__, __LINE__, "no packet #%zu (%zu pending)", i, sim_pending(s));
-	memset(&none, 0, sizeof(none));
-	memset(norec, 0, sizeof(norec));
-	none.recs = norec;
-	return &none;
-}
-
 static struct sim *mk(uint32_t rv, uint32_t gsr_delay_ms)
 {
 	struct mld_tunables t;
@@ -341,8 +315,8 @@ static int transition(struct sim *s, const char *grp, enum mld_fmode m1, const c
 	CHECK_EQ(sim_pending(s), 2);
 	if (sim_pending(s) != 2)
 		return -1;
-	CHECK_EQ(pk(s, 0)->time, t);
-	CHECK(pk(s, 1)->time > t && pk(s, 1)->time <= t + 1000);
+	CHECK_EQ(sim_pkt(s, 0)->time, t);
+	CHECK(sim_pkt(s, 1)->time > t && sim_pkt(s, 1)->time <= t + 1000);
 	return 0;
 }
 
@@ -355,7 +329,7 @@ TEST(rfc_6_1_include_to_include)
 	REQ(transition(s, "ff3e::61", MLD_FMODE_INCLUDE, "2001:db8::1 2001:db8::2 2001:db8::3",
 	               MLD_FMODE_INCLUDE, "2001:db8::2 2001:db8::3 2001:db8::4 2001:db8::5") == 0);
 	for (i = 0; i < 2; i++)
-		EXPECT_PKT(pk(s, (size_t)i), "ff3e::61",
+		EXPECT_PKT(sim_pkt(s, (size_t)i), "ff3e::61",
 		           {MLD_ALLOW_NEW_SOURCES, "2001:db8::4 2001:db8::5"},
 		           {MLD_BLOCK_OLD_SOURCES, "2001:db8::1"});
 	sim_take(s);
@@ -368,7 +342,8 @@ TEST(rfc_6_1_include_to_include)
 	REQ(transition(s, "ff3e::61", MLD_FMODE_INCLUDE, "2001:db8::1", MLD_FMODE_INCLUDE,
 	               "2001:db8::1 2001:db8::2") == 0);
 	for (i = 0; i < 2; i++)
-		EXPECT_PKT(pk(s, (size_t)i), "ff3e::61", {MLD_ALLOW_NEW_SOURCES, "2001:db8::2"});
+		EXPECT_PKT(sim_pkt(s, (size_t)i), "ff3e::61",
+		           {MLD_ALLOW_NEW_SOURCES, "2001:db8::2"});
 	sim_free(s);
 
 	/* B ⊂ A: the empty ALLOW is omitted. */
@@ -376,7 +351,8 @@ TEST(rfc_6_1_include_to_include)
 	REQ(transition(s, "ff3e::61", MLD_FMODE_INCLUDE, "2001:db8::1 2001:db8::2",
 	               MLD_FMODE_INCLUDE, "2001:db8::2") == 0);
 	for (i = 0; i < 2; i++)
-		EXPECT_PKT(pk(s, (size_t)i), "ff3e::61", {MLD_BLOCK_OLD_SOURCES, "2001:db8::1"});
+		EXPECT_PKT(sim_pkt(s, (size_t)i), "ff3e::61",
+		           {MLD_BLOCK_OLD_SOURCES, "2001:db8::1"});
 out:
 	sim_free(s);
 }
@@ -390,7 +366,7 @@ TEST(rfc_6_1_include_to_exclude)
 	REQ(transition(s, "ff3e::61", MLD_FMODE_INCLUDE, "2001:db8::1 2001:db8::2",
 	               MLD_FMODE_EXCLUDE, "2001:db8::2 2001:db8::3") == 0);
 	for (i = 0; i < 2; i++)
-		EXPECT_PKT(pk(s, (size_t)i), "ff3e::61",
+		EXPECT_PKT(sim_pkt(s, (size_t)i), "ff3e::61",
 		           {MLD_CHANGE_TO_EXCLUDE, "2001:db8::2 2001:db8::3"});
 	EXPECT_FILTER(s, "ff3e::61", MLD_FMODE_EXCLUDE, "2001:db8::2 2001:db8::3");
 	sim_free(s);
@@ -400,7 +376,7 @@ TEST(rfc_6_1_include_to_exclude)
 	REQ(transition(s, "ff3e::61", MLD_FMODE_INCLUDE, "2001:db8::1", MLD_FMODE_EXCLUDE, "") ==
 	    0);
 	for (i = 0; i < 2; i++)
-		EXPECT_PKT(pk(s, (size_t)i), "ff3e::61", {MLD_CHANGE_TO_EXCLUDE, ""});
+		EXPECT_PKT(sim_pkt(s, (size_t)i), "ff3e::61", {MLD_CHANGE_TO_EXCLUDE, ""});
 out:
 	sim_free(s);
 }
@@ -414,7 +390,8 @@ TEST(rfc_6_1_exclude_to_exclude)
 	REQ(transition(s, "ff3e::61", MLD_FMODE_EXCLUDE, "2001:db8::1 2001:db8::2",
 	               MLD_FMODE_EXCLUDE, "2001:db8::2 2001:db8::3 2001:db8::4") == 0);
 	for (i = 0; i < 2; i++)
-		EXPECT_PKT(pk(s, (size_t)i), "ff3e::61", {MLD_ALLOW_NEW_SOURCES, "2001:db8::1"},
+		EXPECT_PKT(sim_pkt(s, (size_t)i), "ff3e::61",
+		           {MLD_ALLOW_NEW_SOURCES, "2001:db8::1"},
 		           {MLD_BLOCK_OLD_SOURCES, "2001:db8::3 2001:db8::4"});
 	EXPECT_FILTER(s, "ff3e::61", MLD_FMODE_EXCLUDE, "2001:db8::2 2001:db8::3 2001:db8::4");
 	sim_free(s);
@@ -424,7 +401,8 @@ TEST(rfc_6_1_exclude_to_exclude)
 	REQ(transition(s, "ff3e::61", MLD_FMODE_EXCLUDE, "2001:db8::1", MLD_FMODE_EXCLUDE, "") ==
 	    0);
 	for (i = 0; i < 2; i++)
-		EXPECT_PKT(pk(s, (size_t)i), "ff3e::61", {MLD_ALLOW_NEW_SOURCES, "2001:db8::1"});
+		EXPECT_PKT(sim_pkt(s, (size_t)i), "ff3e::61",
+		           {MLD_ALLOW_NEW_SOURCES, "2001:db8::1"});
 out:
 	sim_free(s);
 }
@@ -438,7 +416,7 @@ TEST(rfc_6_1_exclude_to_include)
 	REQ(transition(s, "ff3e::61", MLD_FMODE_EXCLUDE, "2001:db8::1 2001:db8::2",
 	               MLD_FMODE_INCLUDE, "2001:db8::2 2001:db8::3") == 0);
 	for (i = 0; i < 2; i++)
-		EXPECT_PKT(pk(s, (size_t)i), "ff3e::61",
+		EXPECT_PKT(sim_pkt(s, (size_t)i), "ff3e::61",
 		           {MLD_CHANGE_TO_INCLUDE, "2001:db8::2 2001:db8::3"});
 	EXPECT_FILTER(s, "ff3e::61", MLD_FMODE_INCLUDE, "2001:db8::2 2001:db8::3");
 out:
@@ -464,12 +442,12 @@ TEST(rfc_6_1_retransmissions_follow_rv_and_uri)
 	sim_advance(s, 60000);
 	CHECK_EQ(sim_pending(s), 4);
 	for (i = 0; i < sim_pending(s); i++) {
-		EXPECT_PKT(pk(s, i), "ff3e::61", {MLD_CHANGE_TO_EXCLUDE, "2001:db8::9"});
+		EXPECT_PKT(sim_pkt(s, i), "ff3e::61", {MLD_CHANGE_TO_EXCLUDE, "2001:db8::9"});
 		if (i == 0)
-			CHECK_EQ(pk(s, 0)->time, t0);
+			CHECK_EQ(sim_pkt(s, 0)->time, t0);
 		else if (i < sim_pending(s))
-			CHECK(pk(s, i)->time > pk(s, i - 1)->time &&
-			      pk(s, i)->time <= pk(s, i - 1)->time + 3000);
+			CHECK(sim_pkt(s, i)->time > sim_pkt(s, i - 1)->time &&
+			      sim_pkt(s, i)->time <= sim_pkt(s, i - 1)->time + 3000);
 	}
 	sim_free(s);
 }
@@ -488,20 +466,20 @@ TEST(rfc_6_1_merge_source_change_during_retransmission)
 	CHECK_EQ(setf(s, L, "ff3e::62", MLD_FMODE_INCLUDE, "2001:db8::1 2001:db8::2"), MLD_OK);
 	sim_run_until(s, t);
 	REQ(sim_pending(s) == 1);
-	EXPECT_PKT(pk(s, 0), "ff3e::62", {MLD_ALLOW_NEW_SOURCES, "2001:db8::2"});
+	EXPECT_PKT(sim_pkt(s, 0), "ff3e::62", {MLD_ALLOW_NEW_SOURCES, "2001:db8::2"});
 	sim_take(s);
 	/* Second change before the first one's retransmission. */
 	CHECK_EQ(setf(s, L, "ff3e::62", MLD_FMODE_INCLUDE, "2001:db8::1 2001:db8::2 2001:db8::3"),
 	         MLD_OK);
 	sim_run_until(s, t);
 	REQ(sim_pending(s) == 1);
-	EXPECT_PKT(pk(s, 0), "ff3e::62", {MLD_ALLOW_NEW_SOURCES, "2001:db8::2 2001:db8::3"});
+	EXPECT_PKT(sim_pkt(s, 0), "ff3e::62", {MLD_ALLOW_NEW_SOURCES, "2001:db8::2 2001:db8::3"});
 	sim_advance(s, 30000);
 	CHECK_EQ(sim_pending(s), 2);
 	/* ::2 has had its RV transmissions; ::3 gets its second. */
-	EXPECT_PKT(pk(s, 1), "ff3e::62", {MLD_ALLOW_NEW_SOURCES, "2001:db8::3"});
+	EXPECT_PKT(sim_pkt(s, 1), "ff3e::62", {MLD_ALLOW_NEW_SOURCES, "2001:db8::3"});
 	if (sim_pending(s) > 1)
-		CHECK(pk(s, 1)->time > t && pk(s, 1)->time <= t + 1000);
+		CHECK(sim_pkt(s, 1)->time > t && sim_pkt(s, 1)->time <= t + 1000);
 out:
 	sim_free(s);
 }
@@ -523,7 +501,7 @@ TEST(rfc_6_1_merge_rv_more_transmissions)
 	         MLD_OK);
 	sim_run_until(s, t);
 	REQ(sim_pending(s) == 2);
-	EXPECT_PKT(pk(s, 1), "ff3e::62", {MLD_ALLOW_NEW_SOURCES, "2001:db8::2 2001:db8::3"});
+	EXPECT_PKT(sim_pkt(s, 1), "ff3e::62", {MLD_ALLOW_NEW_SOURCES, "2001:db8::2 2001:db8::3"});
 	sim_advance(s, 30000);
 	/* 1 + 3 reports; ::2 in exactly 3 of them, ::3 in exactly 3. */
 	CHECK_EQ(sim_pending(s), 4);
@@ -531,8 +509,8 @@ TEST(rfc_6_1_merge_rv_more_transmissions)
 		const struct drec *r = NULL;
 		uint16_t k;
 
-		CHECK_EQ(pk(s, i)->nrec, 1);
-		r = &pk(s, i)->recs[0];
+		CHECK_EQ(sim_pkt(s, i)->nrec, 1);
+		r = &sim_pkt(s, i)->recs[0];
 		CHECK_EQ(r->type, MLD_ALLOW_NEW_SOURCES);
 		for (k = 0; k < r->nsrc; k++) {
 			n2 += !memcmp(&r->srcs[k], &s2, 16);
@@ -562,10 +540,10 @@ TEST(rfc_6_1_merge_undo_during_retransmission)
 	CHECK_EQ(setf(s, L, "ff3e::62", MLD_FMODE_INCLUDE, "2001:db8::1"), MLD_OK);
 	sim_run_until(s, t);
 	REQ(sim_pending(s) == 1);
-	EXPECT_PKT(pk(s, 0), "ff3e::62", {MLD_BLOCK_OLD_SOURCES, "2001:db8::2"});
+	EXPECT_PKT(sim_pkt(s, 0), "ff3e::62", {MLD_BLOCK_OLD_SOURCES, "2001:db8::2"});
 	sim_advance(s, 30000);
 	CHECK_EQ(sim_pending(s), 2);
-	EXPECT_PKT(pk(s, 1), "ff3e::62", {MLD_BLOCK_OLD_SOURCES, "2001:db8::2"});
+	EXPECT_PKT(sim_pkt(s, 1), "ff3e::62", {MLD_BLOCK_OLD_SOURCES, "2001:db8::2"});
 	CHECK_EQ(count_records(s, MLD_ALLOW_NEW_SOURCES, &g, NULL), 0);
 out:
 	sim_free(s);
@@ -586,16 +564,16 @@ TEST(rfc_6_1_merge_mode_change_during_retransmission)
 	CHECK_EQ(setf(s, L, "ff3e::63", MLD_FMODE_EXCLUDE, "2001:db8::2"), MLD_OK);
 	sim_run_until(s, t);
 	REQ(sim_pending(s) == 1);
-	EXPECT_PKT(pk(s, 0), "ff3e::63", {MLD_CHANGE_TO_EXCLUDE, "2001:db8::2"});
+	EXPECT_PKT(sim_pkt(s, 0), "ff3e::63", {MLD_CHANGE_TO_EXCLUDE, "2001:db8::2"});
 	sim_take(s);
 	CHECK_EQ(setf(s, L, "ff3e::63", MLD_FMODE_INCLUDE, "2001:db8::3"), MLD_OK);
 	sim_run_until(s, t);
 	REQ(sim_pending(s) == 1);
-	EXPECT_PKT(pk(s, 0), "ff3e::63", {MLD_CHANGE_TO_INCLUDE, "2001:db8::3"});
+	EXPECT_PKT(sim_pkt(s, 0), "ff3e::63", {MLD_CHANGE_TO_INCLUDE, "2001:db8::3"});
 	sim_advance(s, 30000);
 	CHECK_EQ(sim_pending(s), 2);
 	for (i = 0; i < sim_pending(s); i++)
-		EXPECT_PKT(pk(s, i), "ff3e::63", {MLD_CHANGE_TO_INCLUDE, "2001:db8::3"});
+		EXPECT_PKT(sim_pkt(s, i), "ff3e::63", {MLD_CHANGE_TO_INCLUDE, "2001:db8::3"});
 	CHECK_EQ(count_records(s, MLD_CHANGE_TO_EXCLUDE, &g, NULL), 0);
 out:
 	sim_free(s);
@@ -622,10 +600,10 @@ TEST(rfc_6_1_merge_source_change_while_mode_pending)
 	CHECK_EQ(setf(s, L, "ff3e::64", MLD_FMODE_EXCLUDE, "2001:db8::3"), MLD_OK);
 	sim_run_until(s, t);
 	REQ(sim_pending(s) == 1);
-	EXPECT_PKT(pk(s, 0), "ff3e::64", {MLD_CHANGE_TO_EXCLUDE, "2001:db8::3"});
+	EXPECT_PKT(sim_pkt(s, 0), "ff3e::64", {MLD_CHANGE_TO_EXCLUDE, "2001:db8::3"});
 	sim_advance(s, 30000);
 	for (i = 0; i < sim_pending(s); i++) {
-		struct dpkt *d = pk(s, i);
+		struct dpkt *d = sim_pkt(s, i);
 		uint16_t r;
 
 		for (r = 0; r < d->nrec; r++) {
@@ -706,7 +684,7 @@ static void run_answers(const struct answer_case *c, size_t n)
 			char buf[2048] = "";
 
 			if (sim_pending(s))
-				describe(pk(s, 0), buf, sizeof(buf));
+				describe(sim_pkt(s, 0), buf, sizeof(buf));
 			t_fail(__FILE__, __LINE__, "case %zu (%s): answer%s, want %s{%s}", i,
 			       c[i].group, buf, tname(c[i].type), c[i].answer);
 		}
@@ -812,7 +790,7 @@ TEST(rfc_6_2_rule1_pending_gq_sooner_suppresses)
 	sim_run_until(s, t + 20000);
 	CHECK_EQ(count_records(s, 0, &g, NULL), 1);
 	CHECK_EQ(count_records(s, MLD_MODE_IS_INCLUDE, &g, NULL), 1);
-	CHECK_EQ(pk(s, 0)->time, t);
+	CHECK_EQ(sim_pkt(s, 0)->time, t);
 out:
 	sim_free(s);
 }
@@ -870,7 +848,7 @@ TEST(rfc_6_2_rule2_general_query_rescheduling)
 	sim_run_until(s, t + 8387584 + 1);
 	CHECK_EQ(count_records(s, MLD_MODE_IS_EXCLUDE, &g, NULL), 1);
 	if (sim_pending(s))
-		CHECK(pk(s, 0)->time <= t + 5);
+		CHECK(sim_pkt(s, 0)->time <= t + 5);
 out:
 	sim_free(s);
 }
