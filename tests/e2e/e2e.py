@@ -26,7 +26,7 @@ of the bridge whose response window lies in a stable stretch of the timeline
 must be answered in that window with the record RFC 3810 6.3 / RFC 2710
 prescribe (or the group's full state, which is always a valid answer).
 
-usage: e2e.py [-k SUBSTRING ...] [--list] [--keep]
+usage: e2e.py [-k SUBSTRING ...] [--list]
 Prints `ok NAME` or `FAIL NAME: reason` per test and ends with
 `e2e: N passed, N failed`; exits 1 if any test failed.
 Binaries: $MLDAGENT and $MLDCTL (default build/mldagent, build/mldctl).
@@ -1624,7 +1624,7 @@ def preflight():
 
 
 def main(argv):
-    sel, keep, listing = [], False, False
+    sel, listing = [], False
     args = list(argv[1:])
     while args:
         a = args.pop(0)
