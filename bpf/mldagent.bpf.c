@@ -17,7 +17,7 @@
  *   payload length fits the frame                          TRUNCATED
  *   hop-by-hop options (Router Alert value 0 = MLD)        BAD_EXT_HDR
  *   up to 8 more destination-options/routing headers       BAD_EXT_HDR,
- *                                                          FRAGMENT, NOT_ICMPV6
+ *     (destination options walked as hop-by-hop's)         FRAGMENT, NOT_ICMPV6
  *   ICMPv6 type 130 or 131                                  NOT_MLD
  *   hop limit 1, Router Alert, source address             BAD_HOP_LIMIT,
  *                                                          NO_ROUTER_ALERT,
@@ -583,19 +583,23 @@ static __always_inline int gs_take(const struct mld_config *cfg, __u32 ifindex, 
  * BPF-to-BPF call, and the rest goes to global functions, each verified
  * once with unknown scalar arguments that it bounds itself: mld_slow
  * (VLAN tags, extension headers, odd frames) -> mld_msg (the same
- * mld_msg_inl), hbh_walk (hop-by-hop headers other than the usual one),
+ * mld_msg_inl), hbh_walk (hop-by-hop headers other than the usual one,
+ * destination options),
  * csum_chunks (long or multi-buffer messages).
  */
 
-/* Walks the hop-by-hop options at off (hlen bytes, header included) like
- * the engine's hbh_router_alert: 1 = Router Alert for MLD found, 0 = not,
- * -MLD_C_BAD_EXT_HDR for an overrunning or malformed option (or more than
- * MLD_MAX_TLV options), -MLD_C_TRUNCATED if the frame ends first.
- * Only headers other than the usual 8-byte RA + PadN one come here. The
+/* Walks the hop-by-hop (hop = 1) or destination options (hop = 0) at off
+ * (hlen bytes, header included) like the engine's hbh_router_alert: 1 =
+ * Router Alert for MLD found (hop-by-hop only), 0 = not,
+ * -MLD_C_BAD_EXT_HDR for an overrunning or malformed option, an unknown
+ * option whose action bits say "discard" (01, 10, 11: RFC 8200 §4.2), or
+ * more than MLD_MAX_TLV options; -MLD_C_TRUNCATED if the frame ends first.
+ * Only hop-by-hop headers other than the usual 8-byte RA + PadN one, and
+ * destination options headers, come here. The
  * options are read with bpf_xdp_load_bytes rather than through packet
  * pointers: the offset then stays an imprecise scalar for the verifier,
  * whose states for the walk collapse to one per iteration. */
-__noinline int hbh_walk(struct xdp_md *ctx, __u32 off, __u32 hlen)
+__noinline int hbh_walk(struct xdp_md *ctx, __u32 off, __u32 hlen, __u32 hop)
 {
 	__u32 i = 2, n;
 	int ra = 0;
@@ -619,13 +623,18 @@ __noinline int hbh_walk(struct xdp_md *ctx, __u32 off, __u32 hlen)
 			return -MLD_C_TRUNCATED;
 		if (i + 2 + o[1] > hlen)
 			return -MLD_C_BAD_EXT_HDR;
-		if (o[0] == IPV6_OPT_ROUTER_ALERT) {
+		if (hop && o[0] == IPV6_OPT_ROUTER_ALERT) {
 			if (o[1] != 2)
 				return -MLD_C_BAD_EXT_HDR;
 			if (bpf_xdp_load_bytes(ctx, off + i, o, 4))
 				return -MLD_C_TRUNCATED;
 			if (o[2] == 0 && o[3] == IPV6_RA_VALUE_MLD)
 				ra = 1;
+		} else if (o[0] & 0xc0) {
+			/* RFC 8200 §4.2: an unknown option whose action bits
+			 * are not 00 means the packet must be discarded (the
+			 * engine's hbh_router_alert; Linux ip6_parse_tlv). */
+			return -MLD_C_BAD_EXT_HDR;
 		}
 		i += 2 + o[1];
 	}
@@ -1056,7 +1065,7 @@ __noinline int mld_slow(struct xdp_md *ctx)
 	if (hlen == 8 && (*(const __u64 *)h & HBH_RA_MASK) == HBH_RA_PADN) {
 		ra = 1; /* the usual 8-byte header: no walk */
 	} else {
-		ra = hbh_walk(ctx, off, hlen);
+		ra = hbh_walk(ctx, off, hlen, 1);
 		if (ra < 0) {
 			c = -ra;
 			goto out;
@@ -1091,7 +1100,21 @@ __noinline int mld_slow(struct xdp_md *ctx)
 			c = MLD_C_BAD_EXT_HDR;
 			goto out;
 		}
-		nh = h[0];
+		if (nh == IPV6_NEXTHDR_DSTOPTS) {
+			/* Its options are processed here, at the destination:
+			 * one whose action bits say discard discards the
+			 * packet (RFC 8200 §4.2, §4.6). */
+			__u8 next = h[0];
+			int w = hbh_walk(ctx, off, hlen, 0);
+
+			if (w < 0) {
+				c = -w;
+				goto out;
+			}
+			nh = next;
+		} else {
+			nh = h[0];
+		}
 		off += hlen;
 		if (off > MLD_MAX_HDR_OFF) {
 			c = MLD_C_BAD_EXT_HDR;

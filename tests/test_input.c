@@ -747,6 +747,47 @@ TEST(input_hop_by_hop_unknown_option_discard)
 	}
 }
 
+/* The same for the options of a destination options header, which the
+ * destination processes (RFC 8200 §4.6; Linux ipv6_destopt_rcv): found by
+ * the crafted conformance peer. A Router Alert there is no Router Alert
+ * (RFC 2711: hop-by-hop only), just an option skipped over. */
+TEST(input_dst_options_unknown_option_discard)
+{
+	uint8_t p[512], ic[128], ext[16];
+	size_t il = icmp_v2_query(ic, G_ASM, 1000, NULL), n;
+	const uint8_t types[] = {0x7e, 0x9e, 0xde, 0xc2};
+	size_t i;
+	char lab[64];
+
+	for (i = 0; i < sizeof(types) + 1; i++) {
+		/* RA in hop-by-hop, then destination options: an option of
+		 * two data bytes and PadN(0). */
+		const uint8_t d[8] = {
+		    NH_ICMP6, 0, i < sizeof(types) ? types[i] : 0x1e, 2, 0xaa, 0xbb, 1, 0};
+
+		ext_hbh_ra(ext, NH_DST);
+		memcpy(ext + 8, d, 8);
+		n = assemble(p, QUERIER, G_ASM, 1, NH_HOP, ext, 16, ic, il);
+		if (i == sizeof(types)) {
+			/* A skippable unknown option (00xxxxxx) is fine. */
+			CHECK_EQ(accept_rc(p, n, NULL), MLD_OK);
+			break;
+		}
+		snprintf(lab, sizeof(lab), "destination option type 0x%02x", types[i]);
+		DROP(lab, p, n, MLD_DROP_EXT_HDR);
+	}
+	{
+		/* Router Alert of another length in destination options:
+		 * skipped over like any 00xxxxxx option. */
+		const uint8_t d[8] = {NH_ICMP6, 0, 5, 4, 0, 0, 0, 0};
+
+		ext_hbh_ra(ext, NH_DST);
+		memcpy(ext + 8, d, 8);
+		n = assemble(p, QUERIER, G_ASM, 1, NH_HOP, ext, 16, ic, il);
+		CHECK_EQ(accept_rc(p, n, NULL), MLD_OK);
+	}
+}
+
 TEST(input_ext_header_chain_too_long)
 {
 	uint8_t p[1024], ic[128], ext[256];

@@ -40,7 +40,9 @@ uint16_t mld_icmp6_csum(const struct in6_addr *src, const struct in6_addr *dst, 
 	return (uint16_t)~acc;
 }
 
-/* Scans hop-by-hop options for Router Alert value 0; -1 if a TLV overruns. */
+/* Scans hop-by-hop options (ra set) for Router Alert value 0, or
+ * destination options (ra NULL); -1 if a TLV overruns or must discard the
+ * packet. */
 static int hbh_router_alert(const uint8_t *opt, size_t len, int *ra)
 {
 	size_t i = 0;
@@ -52,7 +54,7 @@ static int hbh_router_alert(const uint8_t *opt, size_t len, int *ra)
 		}
 		if (i + 2 > len || i + 2 + opt[i + 1] > len)
 			return -1;
-		if (opt[i] == IPV6_OPT_ROUTER_ALERT) {
+		if (ra && opt[i] == IPV6_OPT_ROUTER_ALERT) {
 			if (opt[i + 1] != 2)
 				return -1;
 			if (opt[i + 2] == 0 && opt[i + 3] == IPV6_RA_VALUE_MLD)
@@ -120,7 +122,12 @@ int mld_parse_ipv6(const uint8_t *pkt, size_t len, struct mld_rx_meta *meta, con
 			*reason = MLD_DROP_EXT_HDR;
 			return -1;
 		}
-		if (nh == IPV6_NEXTHDR_HOP && hbh_router_alert(pkt + off + 2, hlen - 2, &ra) < 0) {
+		/* Options of hop-by-hop and destination options headers: an
+		 * unknown one whose action bits say discard discards the
+		 * packet wherever it is (RFC 8200 §4.2, §4.6). */
+		if ((nh == IPV6_NEXTHDR_HOP || nh == IPV6_NEXTHDR_DSTOPTS) &&
+		    hbh_router_alert(pkt + off + 2, hlen - 2,
+		                     nh == IPV6_NEXTHDR_HOP ? &ra : NULL)) {
 			*reason = MLD_DROP_EXT_HDR;
 			return -1;
 		}

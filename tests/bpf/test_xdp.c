@@ -421,8 +421,14 @@ static void t_ext_headers(void)
 	static const uint8_t ra_not_mld[] = {5, 2, 0, 1, 1, 0}; /* RA value 1 */
 	static const uint8_t ra_bad_len[] = {5, 3, 0, 0, 0, 0}; /* RA length 3 */
 	static const uint8_t overrun[] = {1, 9, 0, 0, 0, 0};    /* PadN past end */
-	static const uint8_t other_then_ra[] = {0xc2, 4, 0, 0, 0, 0,
-	                                        5,    2, 0, 0, 1, 0}; /* jumbo-ish, RA */
+	static const uint8_t other_then_ra[] = {0x1e, 4, 0, 0, 0, 0,
+	                                        5,    2, 0, 0, 1, 0}; /* skippable, RA */
+	/* RA, then an option whose action bits say discard (RFC 8200 §4.2):
+	 * 01, 10, 11 (0xc2, Jumbo Payload, is no option of a 16-octet header). */
+	static const uint8_t discard_types[] = {0x7e, 0x9e, 0xde, 0xc2};
+	uint8_t ra_then_discard[12] = {5, 2, 0, 0, 0, 2, 0xaa, 0xbb, 1, 2, 0, 0};
+	/* The same in destination options, then two that pass there. */
+	static const uint8_t dst_types[] = {0x7e, 0x9e, 0xde, 0xc2, 0x1e, 5};
 	uint8_t many[100];
 	int i;
 
@@ -438,6 +444,42 @@ static void t_ext_headers(void)
 	s.l4len = msg_query_v2(s.l4, A_ANY, 0);
 	expect("hbh_16_bytes_other_option_then_ra", &s, XDP_PASS,
 	       E(MLD_C_PACKETS, 1, MLD_C_V2_GENERAL, 1, MLD_C_EVENTS, 1), 1);
+
+	/* The engine's rule (tests/test_input.c
+	 * input_hop_by_hop_unknown_option_discard): found by the crafted
+	 * conformance peer, q-val-ext-hdr. */
+	for (i = 0; i < (int)sizeof(discard_types); i++) {
+		char name[64];
+
+		spec_mld(&s);
+		ra_then_discard[4] = discard_types[i];
+		hbh_opts(&ext_buf[0], ra_then_discard, sizeof(ra_then_discard));
+		s.l4len = msg_query_v2(s.l4, A_ANY, 0);
+		snprintf(name, sizeof(name), "hbh_ra_then_option_0x%02x_discard", discard_types[i]);
+		expect(name, &s, XDP_PASS, E(MLD_C_PACKETS, 1, MLD_C_BAD_EXT_HDR, 1), 0);
+	}
+
+	/* Destination options are walked too: an option whose action bits
+	 * say discard (the engine's input_dst_options_unknown_option_discard;
+	 * found by the crafted conformance peer). A skippable one, or a
+	 * Router Alert there (no Router Alert: RFC 2711), passes. */
+	for (i = 0; i < (int)sizeof(dst_types); i++) {
+		char name[64];
+		int pass = i >= (int)sizeof(discard_types);
+
+		spec_mld(&s);
+		ext_plain(&ext_buf[1], 60, 8);
+		ext_buf[1].body[2] = dst_types[i]; /* 4 data bytes, like the PadN */
+		s.next = 2;
+		s.l4len = msg_query_v2(s.l4, A_ANY, 0);
+		snprintf(name, sizeof(name), "dstopt_option_0x%02x_%s", dst_types[i],
+		         pass ? "skipped" : "discard");
+		if (pass)
+			expect(name, &s, XDP_PASS,
+			       E(MLD_C_PACKETS, 1, MLD_C_V2_GENERAL, 1, MLD_C_EVENTS, 1), 1);
+		else
+			expect(name, &s, XDP_PASS, E(MLD_C_PACKETS, 1, MLD_C_BAD_EXT_HDR, 1), 0);
+	}
 
 	/* Hop-by-hop, destination options, routing, destination options. */
 	spec_mld(&s);
