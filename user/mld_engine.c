@@ -994,7 +994,11 @@ static void enter_v1(struct mld_engine *e, struct link *l)
 
 /* Errata 9: the Older Version Querier Present timer expires and the link
  * returns to v2, normalising v1-only states so a later leave still sends
- * its TO_IN{} (the seed's final_leave sends nothing from LAZY). */
+ * its TO_IN{} (the seed's final_leave sends nothing from LAZY). A v1
+ * report still due answers a query heard in v1 mode: it stays due and is
+ * sent as the group's v2 current-state record (as Linux's per-group timer
+ * does), or that query would go unanswered for the group (RFC 3810 §6.2,
+ * RFC 2710 §4). */
 static void enter_v2(struct mld_engine *e, struct link *l)
 {
 	uint32_t i;
@@ -1008,9 +1012,17 @@ static void enter_v2(struct mld_engine *e, struct link *l)
 		if (!(g->flags & G_USED))
 			continue;
 		switch (g->state) {
+		case MLD_REPORTING_MEMBER:
+			if (g->qr_due) {
+				clear_sc(g);
+				clear_recorded(g);
+				set_state(l, g, MLD_G_QUERY_PENDING_MEMBER);
+				heap_update(l, g);
+				break;
+			}
+			/* fall through */
 		case MLD_IDLE_MEMBER:
 		case MLD_LAZY_MEMBER:
-		case MLD_REPORTING_MEMBER:
 			g->qr_due = 0;
 			clear_sc(g);
 			set_state(l, g, MLD_REPORTING_MEMBER);
