@@ -17,7 +17,9 @@
  *   payload length fits the frame                          TRUNCATED
  *   hop-by-hop options (Router Alert value 0 = MLD)        BAD_EXT_HDR
  *   up to 8 more destination-options/routing headers       BAD_EXT_HDR,
- *     (destination options walked as hop-by-hop's)         FRAGMENT, NOT_ICMPV6
+ *     (destination options walked as hop-by-hop's) or      FRAGMENT, NOT_ICMPV6
+ *     atomic fragment headers (RFC 6946 §4: skipped; a
+ *     real fragment, offset or M set, counts FRAGMENT)
  *   ICMPv6 type 130 or 131                                  NOT_MLD
  *   hop limit 1, Router Alert, source address             BAD_HOP_LIMIT,
  *                                                          NO_ROUTER_ALERT,
@@ -25,6 +27,8 @@
  *   length (24, or >= 28 + 16 * nsrc; reports >= 24)       BAD_LENGTH
  *   ICMPv6 checksum over pseudo-header and message        BAD_CHECKSUM
  *   group field and destination address                   BAD_GROUP, GQ_SOURCES
+ *     (a query to neither ff02::1 nor its group: accepted
+ *     if its destination is in mld_local_addrs, dst_local)
  *   -> V1_QUERY / V2_GENERAL / V2_GROUP / V2_GROUP_SOURCE / V1_REPORT
  *   member filter (ifindex, group) for all but general    NOT_MEMBER
  *   token bucket for group-and-source queries             THROTTLED,
@@ -34,7 +38,10 @@
  *   ring-buffer event                                      RINGBUF_FULL,
  *                                                          BIG_QUERY, EVENTS
  * A destination address that does not match the group field (the engine's
- * MLD_DROP_DST) counts as BAD_GROUP: the ABI has no separate counter.
+ * MLD_DROP_DST) counts as BAD_GROUP: the ABI has no separate counter. A
+ * query's destination may also be a unicast address of the receiving
+ * interface (RFC 3810 §5.1.15: a node MUST accept those): such an event
+ * carries MLD_EVF_DST_LOCAL.
  *
  * All headers up to the ICMPv6 message's fixed part must lie in the linear
  * part of the frame (they always do: drivers put at least the first buffer
@@ -138,6 +145,15 @@ struct {
 	__type(value, struct mld_config);
 } mld_config SEC(".maps");
 
+/* The usable unicast addresses of the managed links (see the ABI): looked
+ * up only for a query sent to neither ff02::1 nor its group (dst_local). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MLD_LOCAL_ADDRS_MAX);
+	__type(key, struct mld_addr_key);
+	__type(value, struct mld_local_addr_val);
+} mld_local_addrs SEC(".maps");
+
 /* Keyed by enum mld_ctr; the key's BTF type must stay __u32 (the kernel
  * takes nothing else for an array key, and would drop the map's BTF). */
 struct {
@@ -169,10 +185,12 @@ struct mld_scratch {
 	__u64 clk_ns;   /* the coarse clock ... */
 	__u32 clk_tick; /* ... as read in this jiffy (see mld_now) */
 	__u32 clk_pad;
-	struct mld_group_key key; /* the member filter's key: here, not on the
-	                           * stack (the deepest call chain's stack
-	                           * must stay within the verifier's 512
-	                           * bytes: 416 now) */
+	/* The keys of the member filter and of mld_local_addrs (dst_local):
+	 * here, not on the stack (the deepest call chain's stack must stay
+	 * within the verifier's 512 bytes: 448 now, frames rounded up to
+	 * 32). */
+	struct mld_group_key key;
+	struct mld_addr_key addr_key;
 };
 _Static_assert(16 * CHUNK < MLD_EV_MAX_MSG && MLD_EV_MAX_MSG <= SPILL_OFF, "chunk layout");
 
@@ -747,6 +765,28 @@ static __always_inline int gs_peek(const struct mld_config *cfg, __u32 ifindex,
 }
 
 /*
+ * RFC 3810 §5.1.15: a node MUST accept a query sent to any of the addresses
+ * of the interface it arrives on. 1 if the packet's destination is a
+ * unicast address of the receiving interface (in mld_local_addrs), else 0.
+ * Only queries sent to neither ff02::1 nor their group come here (the rare
+ * path), so the common path pays nothing for it. A multicast destination
+ * is refused without the lookup (the map holds unicast addresses only): a
+ * flood of queries to wrong groups costs no hash lookup. The key is built
+ * in the per-CPU staging area, as the member filter's (stack depth).
+ * Inlined: as a global function (a call that clobbers registers on one
+ * branch) it doubled the states the verifier explores.
+ */
+static __always_inline int dst_local(const struct xdp_md *ctx, const struct mld_ipv6_hdr *ip,
+                                     struct mld_scratch *sc)
+{
+	if (ip->daddr[0] == 0xff)
+		return 0;
+	sc->addr_key.ifindex = ctx->ingress_ifindex;
+	copy16(sc->addr_key.addr, ip->daddr);
+	return bpf_map_lookup_elem(&mld_local_addrs, &sc->addr_key) != NULL;
+}
+
+/*
  * The ICMPv6 message at off (len bytes to the end of the IPv6 payload) of
  * the IPv6 packet at ipoff: validation, member filter, throttle, event.
  * Returns the verdict; counts its own exit.
@@ -875,8 +915,11 @@ static __always_inline int mld_msg_inl(struct xdp_md *ctx, __u32 ipoff, __u32 of
 		}
 	}
 
-	/* Group field and destination address. */
+	/* Group field and destination address: a query goes to ff02::1 or
+	 * (group-specific) to its group, or to one of our unicast addresses
+	 * (dst_local, the rare path); a v1 report to its group. */
 	gq = 0;
+	flags = MLD_EVF_ROUTER_ALERT | MLD_EVF_CSUM_OK;
 	if (type == MLD_ICMP_V1_REPORT) {
 		if (ic[MLD_OFF_GROUP] != 0xff || !eq16(ic + MLD_OFF_GROUP, ip->daddr)) {
 			c = MLD_C_BAD_GROUP;
@@ -889,16 +932,25 @@ static __always_inline int mld_msg_inl(struct xdp_md *ctx, __u32 ipoff, __u32 of
 			goto out;
 		}
 		if (!is_all_nodes(ip->daddr)) {
-			c = MLD_C_BAD_GROUP;
-			goto out;
+			if (!dst_local(ctx, ip, sc)) {
+				c = MLD_C_BAD_GROUP;
+				goto out;
+			}
+			flags |= MLD_EVF_DST_LOCAL;
 		}
 		gq = 1;
 		ctr(v1 ? MLD_C_V1_QUERY : MLD_C_V2_GENERAL);
 	} else {
-		if (ic[MLD_OFF_GROUP] != 0xff ||
-		    (!eq16(ic + MLD_OFF_GROUP, ip->daddr) && !is_all_nodes(ip->daddr))) {
+		if (ic[MLD_OFF_GROUP] != 0xff) {
 			c = MLD_C_BAD_GROUP;
 			goto out;
+		}
+		if (!eq16(ic + MLD_OFF_GROUP, ip->daddr) && !is_all_nodes(ip->daddr)) {
+			if (!dst_local(ctx, ip, sc)) {
+				c = MLD_C_BAD_GROUP;
+				goto out;
+			}
+			flags |= MLD_EVF_DST_LOCAL;
 		}
 		ctr(v1 ? MLD_C_V1_QUERY : nsrc ? MLD_C_V2_GROUP_SOURCE : MLD_C_V2_GROUP);
 	}
@@ -925,7 +977,6 @@ static __always_inline int mld_msg_inl(struct xdp_md *ctx, __u32 ipoff, __u32 of
 	/* Event, offsetof(struct mld_event, msg) + msg_len bytes in the ring:
 	 * small records keep the ring's working set dense (a full 4 KiB
 	 * record per event costs a cache and TLB miss or two each). */
-	flags = MLD_EVF_ROUTER_ALERT | MLD_EVF_CSUM_OK;
 	if (!now)
 		now = mld_now(sc);
 	if (len == MLD_V2_QUERY_MIN_LEN && (void *)(ic + MLD_V2_QUERY_MIN_LEN) <= end) {
@@ -1077,11 +1128,8 @@ __noinline int mld_slow(struct xdp_md *ctx)
 	for (n = 0; n < MLD_MAX_EXT; n++) {
 		if (nh == IPV6_NEXTHDR_ICMPV6)
 			break;
-		if (nh == IPV6_NEXTHDR_FRAGMENT) {
-			c = MLD_C_FRAGMENT;
-			goto out;
-		}
-		if (nh != IPV6_NEXTHDR_DSTOPTS && nh != IPV6_NEXTHDR_ROUTING) {
+		if (nh != IPV6_NEXTHDR_DSTOPTS && nh != IPV6_NEXTHDR_ROUTING &&
+		    nh != IPV6_NEXTHDR_FRAGMENT) {
 			/* hop-by-hop is legal only first (RFC 8200 §4.1) */
 			c = nh == IPV6_NEXTHDR_HOP ? MLD_C_BAD_EXT_HDR : MLD_C_NOT_ICMPV6;
 			goto out;
@@ -1091,14 +1139,25 @@ __noinline int mld_slow(struct xdp_md *ctx)
 			goto out;
 		}
 		h = data + off;
-		if ((void *)(h + 2) > end) {
+		if ((void *)(h + 4) > end) {
 			c = MLD_C_TRUNCATED;
 			goto out;
 		}
-		hlen = ((__u32)h[1] + 1) * 8;
-		if (off + hlen > ip_end) {
-			c = MLD_C_BAD_EXT_HDR;
-			goto out;
+		if (nh == IPV6_NEXTHDR_FRAGMENT) {
+			/* RFC 6946 §4: an atomic fragment (offset 0, M 0) is
+			 * processed as an unfragmented packet; a real fragment
+			 * holds no whole MLD message (nothing reassembles). */
+			if (*(const __be16 *)(h + 2) & bpf_htons(IPV6_FRAG_OFF_M_MASK)) {
+				c = MLD_C_FRAGMENT;
+				goto out;
+			}
+			hlen = IPV6_FRAG_HDR_LEN; /* octet 1 is reserved, no length */
+		} else {
+			hlen = ((__u32)h[1] + 1) * 8;
+			if (off + hlen > ip_end) {
+				c = MLD_C_BAD_EXT_HDR;
+				goto out;
+			}
 		}
 		if (nh == IPV6_NEXTHDR_DSTOPTS) {
 			/* Its options are processed here, at the destination:

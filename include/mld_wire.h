@@ -33,6 +33,13 @@
 #define IPV6_NEXTHDR_NONE     59
 #define IPV6_NEXTHDR_DSTOPTS  60
 
+/* Fragment header (RFC 8200 §4.5): always 8 octets; octets 2-3 hold the
+ * Fragment Offset (13 bits), two reserved bits (ignored on receipt) and
+ * the M flag. Offset 0 with M 0 is an atomic fragment, which RFC 6946 §4
+ * processes as an unfragmented packet; the rest are real fragments. */
+#define IPV6_FRAG_HDR_LEN    8
+#define IPV6_FRAG_OFF_M_MASK 0xfff9 /* offset and M of octets 2-3 (host order) */
+
 /* Hop-by-hop option carrying Router Alert (RFC 2711); value 0 = MLD. */
 #define IPV6_OPT_PAD1         0
 #define IPV6_OPT_PADN         1

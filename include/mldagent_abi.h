@@ -7,6 +7,7 @@
  * Inspect a running agent with e.g.
  *   bpftool map dump pinned /sys/fs/bpf/mldagent/mld_members
  *   bpftool map dump pinned /sys/fs/bpf/mldagent/mld_counters
+ *   bpftool map dump pinned /sys/fs/bpf/mldagent/mld_local_addrs
  *   bpftool map dump pinned /sys/fs/bpf/mldagent/mld_throttle
  *     (16,384 sets of 4 buckets; the used ones have a non-zero ifindex:
  *     bpftool -j ... | jq -c '.[].value.way[] | select(.ifindex != 0)')
@@ -25,8 +26,9 @@
 #define MLD_EV_MAX_MSG     (MLD_V2_QUERY_MIN_LEN + MLD_EV_MAX_SOURCES * MLD_ADDR_LEN)
 
 /* Map sizes. */
-#define MLD_MEMBERS_MAX   (1u << 20)
-#define MLD_RINGBUF_BYTES (1u << 22)
+#define MLD_MEMBERS_MAX     (1u << 20)
+#define MLD_RINGBUF_BYTES   (1u << 22)
+#define MLD_LOCAL_ADDRS_MAX 4096 /* 64 links with 64 addresses each */
 
 /* mld_throttle: an array of 2^14 sets of 4 buckets (65,536 buckets,
  * 2.5 MiB); array lookups are inlined: no helper call on the throttled
@@ -45,6 +47,22 @@ struct mld_group_key {
 
 /* Value of mld_members: the daemon holds this group on this link. */
 struct mld_member_val {
+	__u32 flags; /* reserved, 0 */
+};
+
+/* (ifindex, address): key of mld_local_addrs, the usable (not DAD-failed,
+ * not tentative unless optimistic) IPv6 unicast addresses of every managed
+ * link, kept by the daemon from rtnetlink. RFC 3810 §5.1.15: a node MUST accept
+ * a query sent to any address assigned to the interface it arrives on; the
+ * program looks a query's destination up here only when it is neither
+ * ff02::1 nor the query's group. */
+struct mld_addr_key {
+	__u32 ifindex;
+	__u8 addr[16];
+};
+
+/* Value of mld_local_addrs. */
+struct mld_local_addr_val {
 	__u32 flags; /* reserved, 0 */
 };
 
@@ -150,6 +168,7 @@ enum mld_ctr {
 #define MLD_EVF_ROUTER_ALERT 0x1 /* hop-by-hop Router Alert (MLD) present */
 #define MLD_EVF_CSUM_OK      0x2 /* the program verified the ICMPv6 checksum */
 #define MLD_EVF_TRUNCATED    0x4 /* source list cut at MLD_EV_MAX_SOURCES */
+#define MLD_EVF_DST_LOCAL    0x8 /* destination: our unicast address (mld_local_addrs) */
 
 /* Ring-buffer event: one accepted MLD message and its IPv6 context. A
  * record is offsetof(struct mld_event, msg) + msg_len bytes, not
@@ -168,11 +187,12 @@ struct mld_event {
 };
 
 /* Pinned map names (bpftool map dump pinned <pin-dir>/<name>). */
-#define MLD_MAP_MEMBERS  "mld_members"
-#define MLD_MAP_THROTTLE "mld_throttle"
-#define MLD_MAP_CONFIG   "mld_config"
-#define MLD_MAP_COUNTERS "mld_counters"
-#define MLD_MAP_EVENTS   "mld_events"
+#define MLD_MAP_MEMBERS     "mld_members"
+#define MLD_MAP_THROTTLE    "mld_throttle"
+#define MLD_MAP_CONFIG      "mld_config"
+#define MLD_MAP_COUNTERS    "mld_counters"
+#define MLD_MAP_EVENTS      "mld_events"
+#define MLD_MAP_LOCAL_ADDRS "mld_local_addrs"
 
 /*
  * Userspace helpers of the throttle, defined where libbpf's <bpf/bpf.h>

@@ -504,6 +504,47 @@ static int accept_rc(const uint8_t *p, size_t len, struct sim **keep)
 	return rc;
 }
 
+/*
+ * Accepted input taken exactly as a reference input: 'in' to a fresh state
+ * and 'ref' to its twin are both accepted, and afterwards the counters,
+ * the dump and the next 20 s of packets are the same; and the reference
+ * did change the state (a query to be answered, not a no-op).
+ */
+static void expect_same_as_(int line, const char *label, const struct rxin *in,
+                            const struct rxin *ref)
+{
+	struct sim *a = mk_state(NULL), *b = mk_state(NULL);
+	int rc = feed(a, in), rc_ref = feed(b, ref);
+	struct mld_stats sa, sb;
+	char *da, *db;
+
+	if (rc != MLD_OK || rc_ref != MLD_OK)
+		t_fail(__FILE__, line, "%s: rc %d (the reference %d), want both accepted", label,
+		       rc, rc_ref);
+	mld_stats_get(a->e, &sa);
+	mld_stats_get(b->e, &sb);
+	if (memcmp(&sa, &sb, sizeof(sa)))
+		t_fail(__FILE__, line, "%s: counters differ from the reference's", label);
+	da = sim_dump(a);
+	db = sim_dump(b);
+	if (strcmp(da, db))
+		dump_diff(line, label, db, da);
+	if (!strcmp(db, default_future()->dump))
+		t_fail(__FILE__, line, "%s: the reference changed nothing", label);
+	same_future_sim(line, label, a, b);
+	free(da);
+	free(db);
+	sim_free(a);
+	sim_free(b);
+}
+
+/* Packet p (n bytes) is taken exactly as the reference packet r. */
+#define SAME_AS(label, p, n, r, rn)                                                                \
+	do {                                                                                       \
+		struct rxin in_ = {IF1, p, n, NULL, NULL, 0}, ref_ = {IF1, r, rn, NULL, NULL, 0};  \
+		expect_same_as_(__LINE__, label, &in_, &ref_);                                     \
+	} while (0)
+
 /* ------------------------------------------------------------------ */
 /* IPv6 layer                                                         */
 /* ------------------------------------------------------------------ */
@@ -629,16 +670,22 @@ TEST(input_payload_length_exceeds_buffer)
 	}
 }
 
+/* Real fragments are dropped: nothing reassembles them, and a fragment is
+ * never a whole MLD message. */
 TEST(input_fragment_header)
 {
 	uint8_t p[512], ic[128], ext[64];
 	size_t il = icmp_v2_query(ic, G_ASM, 1000, NULL), e, n;
 
-	/* After the hop-by-hop header: first fragment, later fragment. */
+	/* After the hop-by-hop header: first, middle and last fragment. */
 	e = ext_hbh_ra(ext, NH_FRAG);
 	e += ext_frag(ext + e, NH_ICMP6, 0, 1);
 	n = assemble(p, QUERIER, G_ASM, 1, NH_HOP, ext, e, ic, il);
 	DROP("first fragment", p, n, MLD_DROP_FRAGMENT);
+	e = ext_hbh_ra(ext, NH_FRAG);
+	e += ext_frag(ext + e, NH_ICMP6, 8, 1);
+	n = assemble(p, QUERIER, G_ASM, 1, NH_HOP, ext, e, ic, il);
+	DROP("middle fragment", p, n, MLD_DROP_FRAGMENT);
 	e = ext_hbh_ra(ext, NH_FRAG);
 	e += ext_frag(ext + e, NH_ICMP6, 16, 0);
 	n = assemble(p, QUERIER, G_ASM, 1, NH_HOP, ext, e, ic, il);
@@ -653,6 +700,59 @@ TEST(input_fragment_header)
 	e += ext_frag(ext + e, NH_ICMP6, 0, 1);
 	n = assemble(p, QUERIER, G_ASM, 1, NH_HOP, ext, e, ic, il);
 	DROP("fragment after dstopts", p, n, MLD_DROP_FRAGMENT);
+	/* A fragment header cut by the payload length: malformed. */
+	e = ext_hbh_ra(ext, NH_FRAG);
+	e += ext_frag(ext + e, NH_ICMP6, 0, 0);
+	n = assemble(p, QUERIER, G_ASM, 1, NH_HOP, ext, e, NULL, 0) - 4;
+	p[4] = (uint8_t)((n - 40) >> 8);
+	p[5] = (uint8_t)(n - 40);
+	DROP("fragment header beyond the payload", p, n, MLD_DROP_EXT_HDR);
+}
+
+/* RFC 6946 §4: an atomic fragment (Fragment Offset 0, M 0) is processed in
+ * isolation, as the unfragmented packet: taken exactly as the same query
+ * without the fragment header. */
+TEST(input_atomic_fragment_processed)
+{
+	uint8_t p[512], r[512], ic[128], ext[64];
+	size_t il, e, n, rn;
+
+	il = icmp_v2_query(ic, G_ASM, 1000, NULL);
+	rn = mld_pkt(r, QUERIER, G_ASM, ic, il);
+	e = ext_hbh_ra(ext, NH_FRAG);
+	e += ext_frag(ext + e, NH_ICMP6, 0, 0);
+	n = assemble(p, QUERIER, G_ASM, 1, NH_HOP, ext, e, ic, il);
+	SAME_AS("atomic fragment, group query", p, n, r, rn);
+	/* The reserved fields (octet 1, the two bits before M) are ignored. */
+	ext[9] = 0xff;
+	ext[11] |= 0x06;
+	n = assemble(p, QUERIER, G_ASM, 1, NH_HOP, ext, e, ic, il);
+	SAME_AS("atomic fragment, reserved fields set", p, n, r, rn);
+	/* Behind destination options; a group-and-source query. */
+	il = icmp_v2_query(ic, G_IN, 1000, S1 " " S3);
+	rn = mld_pkt(r, QUERIER, G_IN, ic, il);
+	e = ext_hbh_ra(ext, NH_DST);
+	e += ext_pad(ext + e, NH_FRAG);
+	e += ext_frag(ext + e, NH_ICMP6, 0, 0);
+	n = assemble(p, QUERIER, G_IN, 1, NH_HOP, ext, e, ic, il);
+	SAME_AS("atomic fragment after dstopts, GSS query", p, n, r, rn);
+	/* General queries, v2 and v1. */
+	il = icmp_v2_query(ic, NULL, 1000, NULL);
+	rn = mld_pkt(r, QUERIER, "ff02::1", ic, il);
+	e = ext_hbh_ra(ext, NH_FRAG);
+	e += ext_frag(ext + e, NH_ICMP6, 0, 0);
+	n = assemble(p, QUERIER, "ff02::1", 1, NH_HOP, ext, e, ic, il);
+	SAME_AS("atomic fragment, general query", p, n, r, rn);
+	il = icmp_v1(ic, MLD_ICMP_QUERY, NULL, 1000);
+	rn = mld_pkt(r, QUERIER, "ff02::1", ic, il);
+	n = assemble(p, QUERIER, "ff02::1", 1, NH_HOP, ext, e, ic, il);
+	SAME_AS("atomic fragment, v1 general query", p, n, r, rn);
+	/* Still no hop-by-hop header after it (RFC 8200 §4.1). */
+	il = icmp_v2_query(ic, G_ASM, 1000, NULL);
+	e = ext_frag(ext, NH_HOP, 0, 0);
+	e += ext_hbh_ra(ext + e, NH_ICMP6);
+	n = assemble(p, QUERIER, G_ASM, 1, NH_FRAG, ext, e, ic, il);
+	DROP("atomic fragment before hop-by-hop", p, n, MLD_DROP_EXT_HDR);
 }
 
 TEST(input_unknown_next_header)
@@ -1214,10 +1314,13 @@ TEST(input_general_query_with_sources)
 	DROP("general query with a link-local source", p, n, MLD_DROP_GQ_SOURCES);
 }
 
+/* A general query goes to ff02::1 (RFC 3810 §5.1.15), or to one of our
+ * unicast addresses (input_query_to_own_unicast_address): fe80::2 and
+ * 2001:db8::1 are not ours (IF1 has fe80::1). */
 TEST(input_general_query_wrong_destination)
 {
 	const char *dsts[] = {"ff02::2", "ff02::16", "ff3e::1",    "ff05::1",
-	                      "ff01::1", "fe80::1",  "2001:db8::1"};
+	                      "ff01::1", "fe80::2",  "2001:db8::1"};
 	uint8_t p[512];
 	size_t i, n;
 	char lab[96];
@@ -1236,11 +1339,12 @@ TEST(input_general_query_wrong_destination)
 
 /* RFC 3810 §5.1.15: a group (and source) query goes to the group itself.
  * ff02::1 is also accepted by the engine, as by Linux (which never checks a
- * group query's destination); any other destination is wrong. */
+ * group query's destination), and so is one of our unicast addresses
+ * (input_query_to_own_unicast_address); any other destination is wrong. */
 TEST(input_group_query_wrong_destination)
 {
 	const char *dsts[] = {"ff3e::2",  "ff3e::99", "ff02::2",
-	                      "ff02::16", "fe80::1",  "2001:db8::1"};
+	                      "ff02::16", "fe80::2",  "2001:db8::1"};
 	uint8_t p[512];
 	size_t i, n;
 	char lab[96];
@@ -1258,6 +1362,66 @@ TEST(input_group_query_wrong_destination)
 		snprintf(lab, sizeof(lab), "v1 group query for %s to %s", G_ASM, dsts[i]);
 		DROP(lab, p, n, MLD_DROP_DST);
 	}
+}
+
+/* RFC 3810 §5.1.15: "a node MUST accept and process any Query whose IP
+ * Destination Address field contains any of the addresses (unicast or
+ * multicast) assigned to the interface on which the Query arrives". From a
+ * whole packet the engine knows one of them, the link's valid link-local
+ * address (LL1 on IF1): a query sent there is taken exactly as the same
+ * query sent to ff02::1 or to its group. */
+TEST(input_query_to_own_unicast_address)
+{
+	struct qopts own = {.dst = LL1};
+	uint8_t p[512], r[512];
+	size_t n, rn;
+
+	n = craft_v2_query(p, NULL, 1000, NULL, &own);
+	rn = craft_v2_query(r, NULL, 1000, NULL, NULL);
+	SAME_AS("v2 general query to our link-local", p, n, r, rn);
+	n = craft_v2_query(p, G_ASM, 1000, NULL, &own);
+	rn = craft_v2_query(r, G_ASM, 1000, NULL, NULL);
+	SAME_AS("group query to our link-local", p, n, r, rn);
+	n = craft_v2_query(p, G_IN, 1000, S1 " " S3, &own);
+	rn = craft_v2_query(r, G_IN, 1000, S1 " " S3, NULL);
+	SAME_AS("GSS query to our link-local", p, n, r, rn);
+	n = craft_v1_query(p, NULL, 1000, &own);
+	rn = craft_v1_query(r, NULL, 1000, NULL);
+	SAME_AS("v1 general query to our link-local", p, n, r, rn);
+	n = craft_v1_query(p, G_ASM, 1000, &own);
+	rn = craft_v1_query(r, G_ASM, 1000, NULL);
+	SAME_AS("v1 group query to our link-local", p, n, r, rn);
+	/* A v1 report's destination is its group, ours or not (RFC 2710). */
+	n = mld_pkt(p, "fe80::77", LL1, r, icmp_v1(r, MLD_ICMP_V1_REPORT, G_ASM, 0));
+	DROP("v1 report to our link-local", p, n, MLD_DROP_DST);
+}
+
+/* Only a valid link-local address is ours: not a tentative one (RFC 4862
+ * §5.4: not yet assigned), not one the link no longer has. */
+TEST(input_query_to_link_local_not_valid)
+{
+	struct qopts own = {.dst = LL1}, other = {.dst = "fe80::3"};
+	struct in6_addr ll = A(LL1), ll3 = A("fe80::3");
+	uint8_t p[512];
+	size_t n = craft_v2_query(p, NULL, 1000, NULL, &own);
+	struct mld_stats st0, st1;
+	struct sim *s = sim_new(NULL);
+
+	CHECK_EQ(mld_link_set_lladdr(s->e, IF1, MLD_LL_TENTATIVE, &ll, s->now), MLD_OK);
+	mld_stats_get(s->e, &st0);
+	CHECK(sim_rx(s, p, n) < 0);
+	mld_stats_get(s->e, &st1);
+	CHECK_EQ(st1.rx_drop[MLD_DROP_DST], st0.rx_drop[MLD_DROP_DST] + 1);
+	/* The link's address is now fe80::3: fe80::1 is no longer ours. */
+	CHECK_EQ(mld_link_set_lladdr(s->e, IF1, MLD_LL_VALID, &ll3, s->now), MLD_OK);
+	CHECK(sim_rx(s, p, n) < 0);
+	mld_stats_get(s->e, &st0);
+	CHECK_EQ(st0.rx_drop[MLD_DROP_DST], st1.rx_drop[MLD_DROP_DST] + 1);
+	n = craft_v2_query(p, NULL, 1000, NULL, &other);
+	CHECK_EQ(sim_rx(s, p, n), MLD_OK);
+	mld_stats_get(s->e, &st1);
+	CHECK_EQ(st1.rx_v2_general, st0.rx_v2_general + 1);
+	sim_free(s);
 }
 
 TEST(input_query_group_not_multicast)
@@ -1450,6 +1614,65 @@ TEST(input_icmp_entry_point)
 	in.len = il;
 	in.ifindex = 42;
 	expect_drop_(__LINE__, "meta: unknown link", NULL, &in, R(MLD_DROP_NO_LINK));
+}
+
+/* The XDP path: the program found the destination in mld_local_addrs
+ * (MLD_EVF_DST_LOCAL, dst_local), so any unicast address of the link is
+ * ours, not only the link-local the engine knows (RFC 3810 §5.1.15). The
+ * checksum is verified, as the program does it. */
+static struct mld_rx_meta meta_to(const char *dst, int dst_local)
+{
+	struct mld_rx_meta m;
+
+	memset(&m, 0, sizeof(m));
+	m.src = A(QUERIER);
+	m.dst = A(dst);
+	m.hop_limit = 1;
+	m.router_alert = 1;
+	m.csum_verified = 1;
+	m.dst_local = (uint8_t)dst_local;
+	return m;
+}
+
+TEST(input_icmp_dst_local)
+{
+	static const struct {
+		const char *what, *group, *srcs, *dst;
+	} q[] = {{"general query", NULL, NULL, "ff02::1"},
+	         {"group query", "ff3e::1", NULL, "ff3e::1"},
+	         {"GSS query", "ff3e::2", S1 " " S3, "ff3e::2"}};
+	const char *mine = "2001:db8:1::5";
+	uint8_t ic[128];
+	struct mld_rx_meta m, r;
+	struct rxin in = {IF1, ic, 0, &m, NULL, 0}, ref = {IF1, ic, 0, &r, NULL, 0};
+	char lab[96];
+	size_t i;
+
+	for (i = 0; i < sizeof(q) / sizeof(q[0]); i++) {
+		in.len = ref.len = icmp_v2_query(ic, q[i].group, 1000, q[i].srcs);
+		m = meta_to(mine, 1);
+		r = meta_to(q[i].dst, 0);
+		snprintf(lab, sizeof(lab), "%s to our %s", q[i].what, mine);
+		expect_same_as_(__LINE__, lab, &in, &ref);
+		m.dst_local = 0;
+		snprintf(lab, sizeof(lab), "%s to %s, not known as ours", q[i].what, mine);
+		expect_drop_(__LINE__, lab, NULL, &in, R(MLD_DROP_DST));
+	}
+	/* dst_local vouches for unicast addresses only. */
+	in.len = icmp_v2_query(ic, G_ASM, 1000, NULL);
+	m = meta_to("ff3e::2", 1);
+	expect_drop_(__LINE__, "group query to another group, dst_local", NULL, &in,
+	             R(MLD_DROP_DST));
+	in.len = icmp_v2_query(ic, NULL, 1000, NULL);
+	m = meta_to("ff02::2", 1);
+	expect_drop_(__LINE__, "general query to ff02::2, dst_local", NULL, &in, R(MLD_DROP_DST));
+	m = meta_to("::", 1);
+	expect_drop_(__LINE__, "general query to ::, dst_local", NULL, &in, R(MLD_DROP_DST));
+	/* A v1 report still goes to its group. */
+	in.len = icmp_v1(ic, MLD_ICMP_V1_REPORT, G_ASM, 0);
+	m = meta_to(mine, 1);
+	m.src = A("fe80::77");
+	expect_drop_(__LINE__, "v1 report to our unicast address", NULL, &in, R(MLD_DROP_DST));
 }
 
 /* ------------------------------------------------------------------ */

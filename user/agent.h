@@ -3,9 +3,9 @@
  * The mldagent daemon: shared state of its modules.
  *   mldagent.c     main, options, the epoll loop, shutdown
  *   agent_bpf.c    skeleton load, XDP attach/detach, pinning, member map,
- *                  ring-buffer events into the engine
- *   agent_link.c   rtnetlink (link/address state), raw-socket transmit,
- *                  link-layer multicast filter
+ *                  local-address map, ring-buffer events into the engine
+ *   agent_link.c   rtnetlink (link and address state), raw-socket
+ *                  transmit, link-layer multicast filter
  *   agent_ctl.c    control socket (mldctl), configuration apply/reload
  */
 #ifndef MLDAGENT_AGENT_H
@@ -38,7 +38,7 @@ struct agent {
 	struct mld_engine *e;
 	struct bpf_object *obj;
 	struct bpf_program *prog;
-	int members_fd, config_fd, counters_fd, throttle_fd;
+	int members_fd, config_fd, counters_fd, throttle_fd, local_fd;
 	struct ring_buffer *rb;
 	enum xdp_mode xdp_mode;
 	char pin_dir[256];
@@ -78,6 +78,11 @@ void bpf_teardown(struct agent *a);
 int bpf_set_config(struct agent *a, uint32_t gsr_delay_ms, uint32_t burst, int drop_throttled);
 /* Keeps the XDP member filter equal to the engine's held groups. */
 void bpf_member_set(struct agent *a, uint32_t ifindex, const struct in6_addr *g, int held);
+/* Keeps mld_local_addrs equal to the usable unicast addresses of the
+ * managed links (queries sent to them are accepted: RFC 3810 §5.1.15). */
+void bpf_local_addr_set(struct agent *a, uint32_t ifindex, const struct in6_addr *addr, int usable);
+/* Removes every address of ifindex (its link went away or changed index). */
+void bpf_local_addr_flush(struct agent *a, uint32_t ifindex);
 int bpf_poll_fd(struct agent *a);
 void bpf_consume(struct agent *a);
 int bpf_counters(struct agent *a, uint64_t *out, int n);

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * The daemon's side of the XDP program: load the bpftool skeleton, pin its
- * maps for bpftool, attach/detach per link, keep the member filter and the
- * run-time configuration, and feed ring-buffer events to the engine.
+ * maps for bpftool, attach/detach per link, keep the member filter, the
+ * local-address map and the run-time configuration, and feed ring-buffer
+ * events to the engine.
  */
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -27,8 +28,8 @@
 
 static struct mldagent *skel;
 
-static const char *const pinned[] = {MLD_MAP_MEMBERS, MLD_MAP_THROTTLE, MLD_MAP_CONFIG,
-                                     MLD_MAP_COUNTERS, MLD_MAP_EVENTS};
+static const char *const pinned[] = {MLD_MAP_MEMBERS,  MLD_MAP_THROTTLE, MLD_MAP_CONFIG,
+                                     MLD_MAP_COUNTERS, MLD_MAP_EVENTS,   MLD_MAP_LOCAL_ADDRS};
 
 static int libbpf_quiet(enum libbpf_print_level lvl, const char *fmt, va_list ap)
 {
@@ -94,6 +95,7 @@ static int handle_event(void *ctx, void *data, size_t size)
 	m.hop_limit = ev->hop_limit;
 	m.router_alert = !!(ev->flags & MLD_EVF_ROUTER_ALERT);
 	m.csum_verified = !!(ev->flags & MLD_EVF_CSUM_OK);
+	m.dst_local = !!(ev->flags & MLD_EVF_DST_LOCAL);
 	if (ev->flags & MLD_EVF_TRUNCATED) {
 		/* More sources than an event carries: answer it as a
 		 * group-specific query — the whole group's state is a superset
@@ -171,6 +173,7 @@ int bpf_setup(struct agent *a, char *err, size_t errlen)
 	a->config_fd = bpf_object__find_map_fd_by_name(skel->obj, MLD_MAP_CONFIG);
 	a->counters_fd = bpf_object__find_map_fd_by_name(skel->obj, MLD_MAP_COUNTERS);
 	a->throttle_fd = bpf_object__find_map_fd_by_name(skel->obj, MLD_MAP_THROTTLE);
+	a->local_fd = bpf_object__find_map_fd_by_name(skel->obj, MLD_MAP_LOCAL_ADDRS);
 	a->rb = ring_buffer__new(bpf_object__find_map_fd_by_name(skel->obj, MLD_MAP_EVENTS),
 	                         handle_event, a, NULL);
 	if (!a->rb) {
@@ -281,6 +284,46 @@ void bpf_member_set(struct agent *a, uint32_t ifindex, const struct in6_addr *g,
 		bpf_map_delete_elem(a->members_fd, &k);
 		mld_throttle_forget(a->throttle_fd, a->config_fd, &k);
 	}
+}
+
+void bpf_local_addr_set(struct agent *a, uint32_t ifindex, const struct in6_addr *addr, int usable)
+{
+	struct mld_addr_key k = {0};
+	struct mld_local_addr_val v = {0};
+
+	k.ifindex = ifindex;
+	memcpy(k.addr, addr, 16);
+	/* Only unicast addresses are ever assigned; the program relies on
+	 * the map holding nothing else. */
+	if (!usable || IN6_IS_ADDR_MULTICAST(addr) || IN6_IS_ADDR_UNSPECIFIED(addr)) {
+		bpf_map_delete_elem(a->local_fd, &k);
+		return;
+	}
+	if (bpf_map_update_elem(a->local_fd, &k, &v, BPF_ANY) < 0)
+		agent_log("local address map update: %s", strerror(errno));
+}
+
+void bpf_local_addr_flush(struct agent *a, uint32_t ifindex)
+{
+	struct mld_addr_key cur, next, del[64];
+	size_t n, i;
+
+	/* Keys are collected, then deleted: deleting the key a hash map walk
+	 * stands on restarts the walk. A full batch restarts it anyway. */
+	do {
+		const struct mld_addr_key *prev = NULL;
+
+		n = 0;
+		while (n < sizeof(del) / sizeof(del[0]) &&
+		       bpf_map_get_next_key(a->local_fd, prev, &next) == 0) {
+			if (next.ifindex == ifindex)
+				del[n++] = next;
+			cur = next;
+			prev = &cur;
+		}
+		for (i = 0; i < n; i++)
+			bpf_map_delete_elem(a->local_fd, &del[i]);
+	} while (n == sizeof(del) / sizeof(del[0]));
 }
 
 int bpf_counters(struct agent *a, uint64_t *out, int n)

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * The daemon's side of the links: rtnetlink for link and link-local address
- * state, the raw socket that transmits the engine's packets, and the
+ * The daemon's side of the links: rtnetlink for link and address state
+ * (the engine's link-local address, the XDP program's mld_local_addrs),
+ * the raw socket that transmits the engine's packets, and the
  * link-layer multicast filter that makes a real NIC deliver group-specific
  * queries for the groups we hold.
  */
@@ -286,8 +287,15 @@ void link_nl_read(struct agent *a)
 
 		if (n < 0) {
 			if (errno == ENOBUFS) {
-				/* Lost events: re-read the whole truth. */
+				int i;
+
+				/* Lost events: re-read the whole truth. A lost
+				 * RTM_DELADDR leaves no trace in a dump, so the
+				 * local-address map is rebuilt from it. */
 				agent_log("rtnetlink overrun; re-synchronising");
+				for (i = 0; i < a->nlinks; i++)
+					if (a->links[i].in_engine)
+						bpf_local_addr_flush(a, a->links[i].ifindex);
 				nl_dump(a, RTM_GETLINK);
 				nl_dump(a, RTM_GETADDR);
 				continue;
@@ -332,7 +340,10 @@ static void on_link(struct agent *a, struct nlmsghdr *nh)
 	if (!l)
 		return;
 	if (nh->nlmsg_type == RTM_DELLINK) {
-		if (l->ifindex != (uint32_t)ifi->ifi_index || !l->attached)
+		if (l->ifindex != (uint32_t)ifi->ifi_index)
+			return;
+		bpf_local_addr_flush(a, l->ifindex); /* its addresses went with it */
+		if (!l->attached)
 			return;
 		agent_log("%s: interface deleted; memberships kept until it returns", l->name);
 		if (l->in_engine) {
@@ -355,6 +366,7 @@ static void on_link(struct agent *a, struct nlmsghdr *nh)
 
 		if (mld_link_set_ifindex(a->e, old, (uint32_t)ifi->ifi_index) != MLD_OK)
 			return;
+		bpf_local_addr_flush(a, old); /* the new index's come with the dump */
 		l->ifindex = (uint32_t)ifi->ifi_index;
 		agent_log("%s: back as ifindex %u (was %u); re-attaching", l->name, l->ifindex,
 		          old);
@@ -372,17 +384,65 @@ static void on_link(struct agent *a, struct nlmsghdr *nh)
 	set_link_state(a, l, ifi->ifi_flags, mtu);
 }
 
+/* The link-local address the engine sources its reports from (RFC 3590):
+ * a valid one is kept over a tentative one, and only its own removal (or
+ * DAD failure) takes it away. */
+static void lladdr_changed(struct agent *a, struct agent_link *l, int type, uint32_t flags,
+                           const struct in6_addr *addr)
+{
+	struct mld_link_info li;
+	enum mld_ll_state st;
+
+	if (mld_link_info(a->e, l->ifindex, &li) != MLD_OK)
+		return;
+	if (type == RTM_DELADDR) {
+		if (li.ll_state != MLD_LL_NONE && memcmp(&li.lladdr, addr, 16))
+			return; /* another link-local went away; ours stays */
+		st = MLD_LL_NONE;
+	} else if (flags & (IFA_F_TENTATIVE | IFA_F_DADFAILED)) {
+		/* Keep a valid address we already have over a tentative one. */
+		if (li.ll_state == MLD_LL_VALID && memcmp(&li.lladdr, addr, 16))
+			return;
+		st = (flags & IFA_F_DADFAILED) ? MLD_LL_NONE : MLD_LL_TENTATIVE;
+	} else {
+		if (li.ll_state == MLD_LL_VALID && !memcmp(&li.lladdr, addr, 16))
+			return;
+		st = MLD_LL_VALID;
+	}
+	if (a->verbose) {
+		char b[INET6_ADDRSTRLEN];
+
+		agent_log("%s: link-local %s %s", l->name, inet_ntop(AF_INET6, addr, b, sizeof(b)),
+		          st == MLD_LL_VALID       ? "valid"
+		          : st == MLD_LL_TENTATIVE ? "tentative"
+		                                   : "gone");
+	}
+	mld_link_set_lladdr(a->e, l->ifindex, st, st == MLD_LL_NONE ? NULL : addr, agent_now_ms());
+}
+
+/* An address in this state receives packets, so a query sent to it must
+ * be accepted (RFC 3810 §5.1.15): not one that failed DAD, nor one still
+ * tentative (RFC 4862 §5.4: packets to it are discarded) unless it is
+ * optimistic (RFC 4429: usable during DAD; Linux delivers to it). */
+static int addr_usable(uint32_t flags)
+{
+	if (flags & IFA_F_DADFAILED)
+		return 0;
+	return !(flags & IFA_F_TENTATIVE) || (flags & IFA_F_OPTIMISTIC);
+}
+
+/* RTM_NEWADDR / RTM_DELADDR, from events and from dumps alike: every
+ * unicast address of a managed link goes to the XDP program's
+ * mld_local_addrs while usable, and its link-local one to the engine. */
 static void on_addr(struct agent *a, struct nlmsghdr *nh)
 {
 	struct ifaddrmsg *ifa = NLMSG_DATA(nh);
 	int len = (int)(nh->nlmsg_len - NLMSG_LENGTH(sizeof(*ifa)));
 	struct rtattr *rta;
+	const void *local = NULL, *address = NULL;
 	struct in6_addr addr;
-	int have = 0;
 	uint32_t flags = ifa->ifa_flags;
 	struct agent_link *l;
-	struct mld_link_info li;
-	enum mld_ll_state st;
 
 	if (ifa->ifa_family != AF_INET6)
 		return;
@@ -390,40 +450,22 @@ static void on_addr(struct agent *a, struct nlmsghdr *nh)
 	if (!l || !l->in_engine)
 		return;
 	for (rta = IFA_RTA(ifa); RTA_OK(rta, len); rta = RTA_NEXT(rta, len)) {
-		if (rta->rta_type == IFA_ADDRESS || rta->rta_type == IFA_LOCAL) {
-			memcpy(&addr, RTA_DATA(rta), 16);
-			have = 1;
-		} else if (rta->rta_type == IFA_FLAGS) {
+		if (rta->rta_type == IFA_LOCAL && RTA_PAYLOAD(rta) >= 16)
+			local = RTA_DATA(rta);
+		else if (rta->rta_type == IFA_ADDRESS && RTA_PAYLOAD(rta) >= 16)
+			address = RTA_DATA(rta);
+		else if (rta->rta_type == IFA_FLAGS && RTA_PAYLOAD(rta) >= 4)
 			memcpy(&flags, RTA_DATA(rta), 4);
-		}
 	}
-	if (!have || !(addr.s6_addr[0] == 0xfe && (addr.s6_addr[1] & 0xc0) == 0x80))
+	/* IFA_LOCAL, when present, is ours: IFA_ADDRESS is then the peer of
+	 * a point-to-point address. */
+	if (!local && !address)
 		return;
-	if (mld_link_info(a->e, l->ifindex, &li) != MLD_OK)
-		return;
-	if (nh->nlmsg_type == RTM_DELADDR) {
-		if (li.ll_state != MLD_LL_NONE && memcmp(&li.lladdr, &addr, 16))
-			return; /* another link-local went away; ours stays */
-		st = MLD_LL_NONE;
-	} else if (flags & (IFA_F_TENTATIVE | IFA_F_DADFAILED)) {
-		/* Keep a valid address we already have over a tentative one. */
-		if (li.ll_state == MLD_LL_VALID && memcmp(&li.lladdr, &addr, 16))
-			return;
-		st = (flags & IFA_F_DADFAILED) ? MLD_LL_NONE : MLD_LL_TENTATIVE;
-	} else {
-		if (li.ll_state == MLD_LL_VALID && !memcmp(&li.lladdr, &addr, 16))
-			return;
-		st = MLD_LL_VALID;
-	}
-	if (a->verbose) {
-		char b[INET6_ADDRSTRLEN];
-
-		agent_log("%s: link-local %s %s", l->name, inet_ntop(AF_INET6, &addr, b, sizeof(b)),
-		          st == MLD_LL_VALID       ? "valid"
-		          : st == MLD_LL_TENTATIVE ? "tentative"
-		                                   : "gone");
-	}
-	mld_link_set_lladdr(a->e, l->ifindex, st, st == MLD_LL_NONE ? NULL : &addr, agent_now_ms());
+	memcpy(&addr, local ? local : address, 16);
+	bpf_local_addr_set(a, l->ifindex, &addr,
+	                   nh->nlmsg_type == RTM_NEWADDR && addr_usable(flags));
+	if (addr.s6_addr[0] == 0xfe && (addr.s6_addr[1] & 0xc0) == 0x80)
+		lladdr_changed(a, l, nh->nlmsg_type, flags, &addr);
 }
 
 int link_sync(struct agent *a, struct agent_link *l, char *err, size_t errlen)

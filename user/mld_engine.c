@@ -1372,6 +1372,20 @@ static uint16_t get16(const uint8_t *p)
 	return (uint16_t)(p[0] << 8 | p[1]);
 }
 
+/* RFC 3810 §5.1.15: a general query goes to ff02::1, a group(-and-source)
+ * query to its group (or ff02::1, as Linux takes it); and a node MUST
+ * accept a query sent to any of its unicast addresses on the link, which
+ * the caller vouches for (dst_local). A multicast or unspecified
+ * destination is never one of those. */
+static int query_dst_ok(const struct mld_rx_meta *m, const struct in6_addr *group)
+{
+	if (memcmp(&m->dst, &all_nodes, 16) == 0)
+		return 1;
+	if (!is_unspec(group) && memcmp(&m->dst, group, 16) == 0)
+		return 1;
+	return m->dst_local && !is_mcast(&m->dst) && !is_unspec(&m->dst);
+}
+
 int mld_input_icmp(struct mld_engine *e, uint32_t ifindex, const struct mld_rx_meta *m,
                    const uint8_t *icmp, size_t len, uint64_t now)
 {
@@ -1460,14 +1474,10 @@ int mld_input_icmp(struct mld_engine *e, uint32_t ifindex, const struct mld_rx_m
 	/* Query. */
 	if (!is_unspec(&group) && !is_mcast(&group))
 		return drop(e, MLD_DROP_GROUP);
-	if (is_unspec(&group)) {
-		if (nsrc)
-			return drop(e, MLD_DROP_GQ_SOURCES);
-		if (memcmp(&m->dst, &all_nodes, 16) != 0)
-			return drop(e, MLD_DROP_DST);
-	} else if (memcmp(&m->dst, &group, 16) != 0 && memcmp(&m->dst, &all_nodes, 16) != 0) {
+	if (is_unspec(&group) && nsrc)
+		return drop(e, MLD_DROP_GQ_SOURCES);
+	if (!query_dst_ok(m, &group))
 		return drop(e, MLD_DROP_DST);
-	}
 
 	if (len == MLD_V1_LEN) {
 		if (l->tun.force_version == 2)
@@ -1544,12 +1554,17 @@ int mld_input_packet(struct mld_engine *e, uint32_t ifindex, const uint8_t *pkt,
 	struct mld_rx_meta m;
 	const uint8_t *icmp;
 	size_t icmplen;
+	struct link *l;
 	int reason;
 
 	if (mld_parse_ipv6(pkt, len, &m, &icmp, &icmplen, &reason) < 0) {
 		e->st.rx_packets++;
 		return drop(e, reason);
 	}
+	/* The one unicast address of the link the engine knows: its valid
+	 * link-local (not a tentative one: not assigned yet, RFC 4862 §5.4). */
+	l = find_link(e, ifindex);
+	m.dst_local = l && l->ll_state == MLD_LL_VALID && memcmp(&m.dst, &l->lladdr, 16) == 0;
 	return mld_input_icmp(e, ifindex, &m, icmp, icmplen, now);
 }
 

@@ -136,6 +136,11 @@ struct mld_rx_meta {
 	uint8_t hop_limit;
 	uint8_t router_alert;  /* hop-by-hop Router Alert with value 0 was present */
 	uint8_t csum_verified; /* the ICMPv6 checksum was already checked */
+	/* The caller knows dst is a unicast address assigned to this link
+	 * (the XDP program's MLD_EVF_DST_LOCAL): a query sent there is
+	 * accepted (RFC 3810 §5.1.15). mld_input_packet sets it itself for
+	 * the link's valid link-local address, the one it knows. */
+	uint8_t dst_local;
 };
 int mld_input_icmp(struct mld_engine *e, uint32_t ifindex, const struct mld_rx_meta *m,
                    const uint8_t *icmp, size_t len, uint64_t now);
@@ -150,7 +155,7 @@ enum mld_drop_reason {
 	MLD_DROP_TOO_SHORT, /* shorter than the headers it claims */
 	MLD_DROP_BAD_IPV6,  /* not IPv6, or payload length inconsistent */
 	MLD_DROP_EXT_HDR,   /* extension header chain malformed or too long */
-	MLD_DROP_FRAGMENT,  /* fragments are never MLD */
+	MLD_DROP_FRAGMENT,  /* real fragments (atomic ones are processed: RFC 6946) */
 	MLD_DROP_NOT_ICMPV6,
 	MLD_DROP_NOT_MLD,   /* ICMPv6 but not an MLD type we act on */
 	MLD_DROP_HOP_LIMIT, /* hop limit != 1 */
@@ -160,7 +165,7 @@ enum mld_drop_reason {
 	MLD_DROP_LEN,        /* ICMPv6 length not a valid MLD length / source count */
 	MLD_DROP_GROUP,      /* multicast address field neither :: nor multicast */
 	MLD_DROP_GQ_SOURCES, /* general query with sources */
-	MLD_DROP_DST,        /* destination does not fit the message */
+	MLD_DROP_DST,        /* destination does not fit the message, nor is ours */
 	MLD_DROP_NO_LINK,    /* unknown link */
 	MLD_DROP_VERSION,    /* query of a version the link is forced not to speak */
 	MLD_DROP_THROTTLED,  /* GS query over the per-group throttle */

@@ -103,19 +103,27 @@ int mld_parse_ipv6(const uint8_t *pkt, size_t len, struct mld_rx_meta *meta, con
 
 		if (nh == IPV6_NEXTHDR_ICMPV6)
 			break;
-		if (nh == IPV6_NEXTHDR_FRAGMENT) {
-			*reason = MLD_DROP_FRAGMENT;
-			return -1;
-		}
 		/* Hop-by-hop is only legal as the first header (RFC 8200 §4.1). */
 		if (!((nh == IPV6_NEXTHDR_HOP && i == 0) || nh == IPV6_NEXTHDR_DSTOPTS ||
-		      nh == IPV6_NEXTHDR_ROUTING)) {
+		      nh == IPV6_NEXTHDR_ROUTING || nh == IPV6_NEXTHDR_FRAGMENT)) {
 			*reason = nh == IPV6_NEXTHDR_HOP ? MLD_DROP_EXT_HDR : MLD_DROP_NOT_ICMPV6;
 			return -1;
 		}
 		if (off + 8 > end) {
 			*reason = MLD_DROP_EXT_HDR;
 			return -1;
+		}
+		if (nh == IPV6_NEXTHDR_FRAGMENT) {
+			/* RFC 6946 §4: an atomic fragment (offset 0, M 0) is
+			 * processed as an unfragmented packet; a real fragment
+			 * is never a whole MLD message (nothing reassembles). */
+			if (((unsigned)pkt[off + 2] << 8 | pkt[off + 3]) & IPV6_FRAG_OFF_M_MASK) {
+				*reason = MLD_DROP_FRAGMENT;
+				return -1;
+			}
+			nh = pkt[off];
+			off += IPV6_FRAG_HDR_LEN; /* octet 1 is reserved, no length */
+			continue;
 		}
 		hlen = ((size_t)pkt[off + 1] + 1) * 8;
 		if (off + hlen > end) {

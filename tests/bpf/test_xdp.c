@@ -42,7 +42,7 @@ static const char *const ctr_name[MLD_C_COUNT] = {
 };
 
 static struct mldagent *skel;
-static int prog_fd, ctr_fd, cfg_fd, mem_fd, thr_fd;
+static int prog_fd, ctr_fd, cfg_fd, mem_fd, thr_fd, loc_fd;
 static struct ring_buffer *rb;
 static int ncpu;
 static int passed, failed;
@@ -123,16 +123,32 @@ static void set_config(uint64_t delay_ns, uint32_t burst, uint32_t drop)
 	}
 }
 
+/* Adds (or deletes) key k with value v in map fd, as the daemon does. */
+static void map_set(int fd, const void *k, const void *v, int add, const char *what)
+{
+	if (add ? bpf_map_update_elem(fd, k, v, BPF_ANY) : bpf_map_delete_elem(fd, k)) {
+		fprintf(stderr, "%s update: %s\n", what, strerror(errno));
+		exit(2);
+	}
+}
+
 static void member(uint32_t ifindex, const uint8_t *group, int add)
 {
 	struct mld_group_key k = {.ifindex = ifindex};
 	struct mld_member_val v = {0};
 
 	memcpy(k.group, group, 16);
-	if (add ? bpf_map_update_elem(mem_fd, &k, &v, BPF_ANY) : bpf_map_delete_elem(mem_fd, &k)) {
-		fprintf(stderr, "member update: %s\n", strerror(errno));
-		exit(2);
-	}
+	map_set(mem_fd, &k, &v, add, "member");
+}
+
+/* An entry of mld_local_addrs, as the daemon keeps them from rtnetlink. */
+static void local_addr(uint32_t ifindex, const uint8_t *a, int add)
+{
+	struct mld_addr_key k = {.ifindex = ifindex};
+	struct mld_local_addr_val v = {0};
+
+	memcpy(k.addr, a, 16);
+	map_set(loc_fd, &k, &v, add, "local address");
 }
 
 /* Result of one run. */
@@ -251,8 +267,10 @@ static void check_event(const struct mld_event *ev, const uint8_t *src, const ui
 static uint8_t frame[MAX_FRAME + 64];
 
 /* Builds s, runs it once, checks verdict, counters and the number of
- * events; if one event is expected, checks it against s. */
-static void expect(const char *name, struct spec *s, uint32_t verdict, const int *exp, int nev)
+ * events; if one event is expected, checks it against s, its flags
+ * against OKF (and TRUNCATED for a long query) plus extra. */
+static void expect_flags(const char *name, struct spec *s, uint32_t verdict, const int *exp,
+                         int nev, uint8_t extra)
 {
 	size_t len = build(frame, s);
 	struct result r;
@@ -260,11 +278,17 @@ static void expect(const char *name, struct spec *s, uint32_t verdict, const int
 	run_frame(frame, len, 1, &r);
 	check_run(&r, verdict, exp, nev);
 	if (nev == 1 && nevents == 1)
-		check_event(&events[0], s->src, s->dst, s->l4, s->l4len,
-		            (uint8_t)(OKF | (s->l4len > MLD_EV_MAX_MSG && s->l4[0] == 130
-		                                 ? MLD_EVF_TRUNCATED
-		                                 : 0)));
+		check_event(
+		    &events[0], s->src, s->dst, s->l4, s->l4len,
+		    (uint8_t)(OKF | extra |
+		              (s->l4len > MLD_EV_MAX_MSG && s->l4[0] == 130 ? MLD_EVF_TRUNCATED
+		                                                            : 0)));
 	report(name);
+}
+
+static void expect(const char *name, struct spec *s, uint32_t verdict, const int *exp, int nev)
+{
+	expect_flags(name, s, verdict, exp, nev, 0);
 }
 
 /* ------------------------------------------------------------------ */
@@ -413,6 +437,69 @@ static void t_vlan(void)
 	}
 }
 
+/* A fragment header after hop-by-hop (optionally behind destination
+ * options): octets 2-3 are offset (in 8-octet units) << 3 | M. */
+static void spec_frag(struct spec *s, int dstopts, uint16_t offset, int more)
+{
+	uint16_t v = (uint16_t)(offset << 3 | (more ? 1 : 0));
+	int k = dstopts ? 2 : 1;
+
+	spec_mld(s);
+	if (dstopts)
+		ext_plain(&ext_buf[1], 60, 8);
+	ext_plain(&ext_buf[k], 44, 8);
+	ext_buf[k].body[2] = (uint8_t)(v >> 8);
+	ext_buf[k].body[3] = (uint8_t)v;
+	ext_buf[k].body[4] = 0xab; /* identification */
+	s->next = k + 1;
+	s->l4len = msg_query_v2(s->l4, A_ANY, 0);
+}
+
+/* Real fragments are never MLD (nothing reassembles them); an atomic
+ * fragment (offset 0, M 0) is processed as the unfragmented packet (RFC
+ * 6946 §4), as the engine does (tests/test_input.c input_fragment_header,
+ * input_atomic_fragment_processed). */
+static void t_fragments(void)
+{
+	static const int accepted[] = {MLD_C_PACKETS, 1, MLD_C_V2_GENERAL, 1, MLD_C_EVENTS, 1, -1};
+	static const int fragment[] = {MLD_C_PACKETS, 1, MLD_C_FRAGMENT, 1, -1};
+	static const struct {
+		const char *name;
+		int dstopts;
+		uint16_t offset;
+		int more;
+	} cases[] = {{"fragment_first", 0, 0, 1},  {"fragment_middle", 0, 1, 1},
+	             {"fragment_last", 0, 185, 0}, {"fragment_after_dstopts", 1, 0, 1},
+	             {"atomic_fragment", 0, 0, 0}, {"atomic_fragment_after_dstopts", 1, 0, 0}};
+	struct spec s;
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int atomic = !cases[i].offset && !cases[i].more;
+
+		spec_frag(&s, cases[i].dstopts, cases[i].offset, cases[i].more);
+		expect(cases[i].name, &s, XDP_PASS, atomic ? accepted : fragment, atomic);
+	}
+	/* Reserved fields (octet 1, the two bits before M) are ignored. */
+	spec_frag(&s, 0, 0, 0);
+	ext_buf[1].keep_len = 1;
+	ext_buf[1].body[1] = 0xff;
+	ext_buf[1].body[3] = 0x06;
+	expect("atomic_fragment_reserved_bits", &s, XDP_PASS, accepted, 1);
+	/* A group-specific query behind an atomic fragment. */
+	spec_frag(&s, 0, 0, 0);
+	s.dst = G_MEMBER;
+	s.l4len = msg_query_v2(s.l4, G_MEMBER, 0);
+	expect("atomic_fragment_group_query", &s, XDP_PASS,
+	       E(MLD_C_PACKETS, 1, MLD_C_V2_GROUP, 1, MLD_C_EVENTS, 1), 1);
+	/* A fragment header the payload length cuts short. */
+	spec_frag(&s, 0, 0, 0);
+	s.l4len = 0;
+	s.plen_delta = -4;
+	expect("fragment_header_beyond_payload", &s, XDP_PASS,
+	       E(MLD_C_PACKETS, 1, MLD_C_BAD_EXT_HDR, 1), 0);
+}
+
 static void t_ext_headers(void)
 {
 	struct spec s;
@@ -508,11 +595,7 @@ static void t_ext_headers(void)
 	expect("ext_nine_more_too_long", &s, XDP_PASS, E(MLD_C_PACKETS, 1, MLD_C_BAD_EXT_HDR, 1),
 	       0);
 
-	spec_mld(&s);
-	ext_plain(&ext_buf[1], 44, 8);
-	s.next = 2;
-	s.l4len = msg_query_v2(s.l4, A_ANY, 0);
-	expect("fragment", &s, XDP_PASS, E(MLD_C_PACKETS, 1, MLD_C_FRAGMENT, 1), 0);
+	t_fragments();
 
 	spec_mld(&s);
 	hbh_std(&ext_buf[1]);
@@ -863,6 +946,94 @@ static void t_invalid(void)
 	s.l4len = 0;
 	s.plen_delta = -4;
 	expect("hbh_beyond_payload", &s, XDP_PASS, E(MLD_C_PACKETS, 1, MLD_C_BAD_EXT_HDR, 1), 0);
+}
+
+/* A message to dst: kind 'q' an MLDv2 query (nsrc sources), '1' an MLDv1
+ * query, 'r' an MLDv1 report, for group. If accepted, its one event
+ * carries MLD_EVF_DST_LOCAL. */
+static void dst_case(const char *name, const uint8_t *dst, char kind, const uint8_t *group,
+                     int nsrc, const int *exp, int accepted)
+{
+	struct spec s;
+
+	spec_mld(&s);
+	s.dst = dst;
+	s.l4len = kind == 'r'   ? msg_report_v1(s.l4, group)
+	          : kind == '1' ? msg_query_v1(s.l4, group)
+	                        : msg_query_v2(s.l4, group, nsrc);
+	expect_flags(name, &s, XDP_PASS, exp, accepted, accepted ? MLD_EVF_DST_LOCAL : 0);
+}
+
+/* RFC 3810 §5.1.15: a query sent to one of the receiving interface's
+ * unicast addresses (mld_local_addrs, kept by the daemon) is accepted and
+ * its event says so (MLD_EVF_DST_LOCAL); any other destination that is
+ * neither ff02::1 nor the group stays BAD_GROUP. The engine's side:
+ * tests/test_input.c input_icmp_dst_local. */
+static void t_dst_local(void)
+{
+	const int *const bad = E(MLD_C_PACKETS, 1, MLD_C_BAD_GROUP, 1);
+	const int *const gq = E(MLD_C_PACKETS, 1, MLD_C_V2_GENERAL, 1, MLD_C_EVENTS, 1);
+	const int *const v1q = E(MLD_C_PACKETS, 1, MLD_C_V1_QUERY, 1, MLD_C_EVENTS, 1);
+	const int *const gsq = E(MLD_C_PACKETS, 1, MLD_C_V2_GROUP, 1, MLD_C_EVENTS, 1);
+	const int *const gssq = E(MLD_C_PACKETS, 1, MLD_C_V2_GROUP_SOURCE, 1, MLD_C_EVENTS, 1);
+	uint8_t ll[16], gl[16], not_ours[16], theirs[16], mc[16], grp[16];
+	struct spec s;
+
+	addr(ll, "fe80::aa");
+	addr(gl, "2001:db8:1::5");
+	addr(not_ours, "2001:db8:1::6");
+	addr(theirs, "2001:db8:2::5");
+	addr(mc, "ff3e::99");
+	addr(grp, "ff3e::8000:55"); /* a fresh throttle bucket */
+	local_addr(IFINDEX, ll, 1);
+	local_addr(IFINDEX, gl, 1);
+	local_addr(IFINDEX + 1, theirs, 1); /* another link's */
+	local_addr(IFINDEX, mc, 1);         /* never written by the daemon */
+	member(IFINDEX, grp, 1);
+
+	dst_case("dst_local_general_query_global", gl, 'q', A_ANY, 0, gq, 1);
+	dst_case("dst_local_general_query_link_local", ll, 'q', A_ANY, 0, gq, 1);
+	dst_case("dst_local_v1_general_query", ll, '1', A_ANY, 0, v1q, 1);
+	dst_case("dst_local_v1_group_query", gl, '1', G_MEMBER, 0, v1q, 1);
+	dst_case("dst_local_group_query", gl, 'q', G_MEMBER, 0, gsq, 1);
+	dst_case("dst_local_group_source_query", gl, 'q', grp, 2, gssq, 1);
+	/* 40 sources: the staged event (bpf_ringbuf_output) carries it too. */
+	dst_case("dst_local_group_source_query_40_sources", ll, 'q', grp, 40, gssq, 1);
+	/* Accepted destination, the member filter still applies. */
+	dst_case("dst_local_group_query_non_member", gl, 'q', G_OTHER, 0,
+	         E(MLD_C_PACKETS, 1, MLD_C_V2_GROUP, 1, MLD_C_NOT_MEMBER, 1), 0);
+	/* Not ours: absent, another link's, or multicast (refused before any
+	 * lookup); a v1 report goes to its group whatever the map holds. */
+	dst_case("dst_not_local_general_query", not_ours, 'q', A_ANY, 0, bad, 0);
+	dst_case("dst_not_local_group_query", not_ours, 'q', G_MEMBER, 0, bad, 0);
+	dst_case("dst_local_of_another_link", theirs, 'q', A_ANY, 0, bad, 0);
+	dst_case("dst_local_multicast_refused", mc, 'q', G_MEMBER, 0, bad, 0);
+	dst_case("dst_local_v1_report", gl, 'r', G_REPORT, 0, bad, 0);
+
+	/* VLAN-tagged: mld_slow's copy of the path. */
+	spec_mld(&s);
+	s.nvlan = 1;
+	s.tpid[0] = 0x8100;
+	s.dst = gl;
+	s.l4len = msg_query_v2(s.l4, A_ANY, 0);
+	expect_flags("dst_local_vlan_general_query", &s, XDP_PASS,
+	             E(MLD_C_PACKETS, 1, MLD_C_VLAN, 1, MLD_C_V2_GENERAL, 1, MLD_C_EVENTS, 1), 1,
+	             MLD_EVF_DST_LOCAL);
+	/* The checksum still comes first. */
+	spec_mld(&s);
+	s.dst = gl;
+	s.l4len = msg_query_v2(s.l4, A_ANY, 0);
+	s.csum_delta = 1;
+	expect("dst_local_bad_checksum", &s, XDP_PASS, E(MLD_C_PACKETS, 1, MLD_C_BAD_CHECKSUM, 1),
+	       0);
+	/* The address went away (RTM_DELADDR). */
+	local_addr(IFINDEX, gl, 0);
+	dst_case("dst_local_removed", gl, 'q', A_ANY, 0, bad, 0);
+
+	local_addr(IFINDEX, ll, 0);
+	local_addr(IFINDEX + 1, theirs, 0);
+	local_addr(IFINDEX, mc, 0);
+	member(IFINDEX, grp, 0);
 }
 
 /* Group-and-source throttle: burst, then throttled; drop policy; gsrdelay
@@ -1422,8 +1593,10 @@ static void t_coverage(void)
 static void t_btf(void)
 {
 	struct bpf_map *maps[] = {skel->maps.mld_members, skel->maps.mld_throttle,
-	                          skel->maps.mld_config, skel->maps.mld_counters};
-	const char *names[] = {MLD_MAP_MEMBERS, MLD_MAP_THROTTLE, MLD_MAP_CONFIG, MLD_MAP_COUNTERS};
+	                          skel->maps.mld_config, skel->maps.mld_counters,
+	                          skel->maps.mld_local_addrs};
+	const char *names[] = {MLD_MAP_MEMBERS, MLD_MAP_THROTTLE, MLD_MAP_CONFIG, MLD_MAP_COUNTERS,
+	                       MLD_MAP_LOCAL_ADDRS};
 	unsigned i;
 
 	for (i = 0; i < sizeof(maps) / sizeof(maps[0]); i++) {
@@ -1444,7 +1617,10 @@ static void t_btf(void)
 	    bpf_map__key_size(skel->maps.mld_throttle) != sizeof(uint32_t) ||
 	    bpf_map__value_size(skel->maps.mld_throttle) != sizeof(struct mld_throttle_set) ||
 	    bpf_map__max_entries(skel->maps.mld_throttle) != MLD_THROTTLE_MAX ||
-	    bpf_map__value_size(skel->maps.mld_config) != sizeof(struct mld_config))
+	    bpf_map__value_size(skel->maps.mld_config) != sizeof(struct mld_config) ||
+	    bpf_map__key_size(skel->maps.mld_local_addrs) != sizeof(struct mld_addr_key) ||
+	    bpf_map__value_size(skel->maps.mld_local_addrs) != sizeof(struct mld_local_addr_val) ||
+	    bpf_map__max_entries(skel->maps.mld_local_addrs) != MLD_LOCAL_ADDRS_MAX)
 		fail("map key/value sizes differ from the ABI header");
 	report("maps_named_and_btf_typed");
 }
@@ -1470,6 +1646,7 @@ int main(void)
 	cfg_fd = bpf_map__fd(skel->maps.mld_config);
 	mem_fd = bpf_map__fd(skel->maps.mld_members);
 	thr_fd = bpf_map__fd(skel->maps.mld_throttle);
+	loc_fd = bpf_map__fd(skel->maps.mld_local_addrs);
 	ncpu = libbpf_num_possible_cpus();
 	rb = ring_buffer__new(bpf_map__fd(skel->maps.mld_events), ring_cb, NULL, NULL);
 	if (ncpu <= 0 || !rb) {
@@ -1496,6 +1673,7 @@ int main(void)
 	t_queries();
 	t_reports();
 	t_invalid();
+	t_dst_local();
 	t_throttle();
 	t_throttle_sets();
 	t_ringbuf_full();

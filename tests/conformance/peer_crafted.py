@@ -23,6 +23,9 @@ through `tests/tshark_check.py --any`).
                    RFC 8200 §4): the reason's drop counter rises by exactly
                    the number sent, nothing is sent, show -j is unchanged;
                    then a valid GQ and GSSQ are counted and answered
+                   (q-val-destination also: queries to the agent's own
+                   unicast addresses are answered, RFC 3810 §5.1.15)
+  q-atomic-fragment RFC 6946 §4: atomic fragments processed, real ones not
   q-ignored-fields Code, Reserved, S flag, trailing octets
   q-mrc-*, q-qqic  the encodings of RFC 3810 §5.1.3, §5.1.9
   q-qrv            robustness learned -> state-change transmissions
@@ -43,8 +46,8 @@ from e2e import EX, IN, S, RTYPE
 try:
     import scapy
     from scapy.layers.inet6 import (ICMPv6MLQuery, ICMPv6MLQuery2, ICMPv6Unknown, IPv6,
-                                    IPv6ExtHdrDestOpt, IPv6ExtHdrHopByHop, HBHOptUnknown, PadN,
-                                    RouterAlert)
+                                    IPv6ExtHdrDestOpt, IPv6ExtHdrFragment, IPv6ExtHdrHopByHop,
+                                    HBHOptUnknown, PadN, RouterAlert)
     from scapy.layers.l2 import Ether
     from scapy.packet import Raw
     SCAPY_PROBLEM = None
@@ -103,10 +106,11 @@ def mld1(group="::", mrc=1000):
 
 def icmp_offset(b):
     """Offset of the ICMPv6 message in an Ethernet frame (after the
-    extension headers)."""
+    extension headers; a fragment header is 8 octets, its octet 1 is no
+    length)."""
     nh, o = b[20], 54
-    while nh in (0, 43, 60):
-        nh, o = b[o], o + (b[o + 1] + 1) * 8
+    while nh in (0, 43, 44, 60):
+        nh, o = b[o], o + (8 if nh == 44 else (b[o + 1] + 1) * 8)
     return o
 
 
@@ -261,10 +265,18 @@ KINDS = {"gq": ("::", (), "ff02::1"), "gsq": (G_ASM, (), G_ASM), "gssq": (G_IN, 
 NOISE = {"xdp.packets", "xdp.not_mld"}
 
 
-def forged(lab, kind, src=None, dst=None, hlim=1, hbh="ra", post=None, dstopt=None, **l4kw):
+def fragment(offset, m, l4):
+    """l4 behind a fragment header (RFC 8200 §4.5): Fragment Offset in
+    8-octet units, M flag. Offset 0 with M 0 is an atomic fragment."""
+    return IPv6ExtHdrFragment(offset=offset, m=m, id=0x6946) / l4
+
+
+def forged(lab, kind, src=None, dst=None, hlim=1, hbh="ra", post=None, dstopt=None, frag=None,
+           **l4kw):
     """A query of `kind` from the forger that, taken, would be answered
     within MRC_BAD and teach QRV_BAD / QQIC_BAD; the arguments malform it
-    (dstopt: options of a destination options header before the ICMPv6)."""
+    (dstopt: options of a destination options header before the ICMPv6;
+    frag: (offset, M) of a fragment header after the hop-by-hop one)."""
     group, srcs, d = KINDS[kind]
     group, srcs = l4kw.pop("group", group), l4kw.pop("srcs", srcs)
     if kind == "v1":
@@ -273,6 +285,8 @@ def forged(lab, kind, src=None, dst=None, hlim=1, hbh="ra", post=None, dstopt=No
         l4 = mld2(group, srcs, MRC_BAD, QRV_BAD, QQIC_BAD, **l4kw)
     if dstopt is not None:
         l4 = IPv6ExtHdrDestOpt(options=dstopt) / l4
+    if frag is not None:
+        l4 = fragment(frag[0], frag[1], l4)
     b = frame(lab, IPv6(src=src or FORGE_LL, dst=dst or d, hlim=hlim), l4, FORGE_MAC, hbh)
     return post(b) if post else b
 
@@ -291,47 +305,73 @@ def cut(n):
     return lambda b: b[:len(b) - n]
 
 
+def reject_each(r, cases):
+    """Sends each case's malformed frames (what, frames, counter): they
+    raise exactly that drop counter by their number (None: no counter at
+    all) and nothing else but NOISE, and show -j stays the same, right
+    after and after MRC_BAD + slack. Returns (time of the first send,
+    ["counter n", ...])."""
+    view0 = link_view(r.agent)
+    t_first, done = None, []
+    for what, frames, ctr in cases:
+        c0 = counters(r.agent)
+        t = r.send(frames)
+        t_first = t_first or t
+        time.sleep(0.05)
+        if link_view(r.agent) != view0:
+            raise Fail("%s: show -j changed at once: %s" % (what, link_view(r.agent)))
+        time.sleep(MRC_BAD / 1000.0 + SLACK)
+        d = delta(c0, counters(r.agent))
+        got = {k: v for k, v in d.items() if k not in NOISE}
+        want = {"xdp." + ctr: len(frames)} if ctr else {}
+        if got != want:
+            raise Fail("%s (%d frames): counters moved %s, expected %s" % (what, len(frames), got, want))
+        if ctr and d.get("xdp.packets", 0) < len(frames):
+            raise Fail("%s: xdp.packets rose by %d only" % (what, d.get("xdp.packets", 0)))
+        if link_view(r.agent) != view0:
+            raise Fail("%s: show -j changed: %s" % (what, link_view(r.agent)))
+        done.append("%s %d" % (ctr or "uncounted", len(frames)))
+    return t_first, done
+
+
+def silent_between(mine, a, b):
+    """The agent sent nothing in [a, b) (it rejected what came then)."""
+    early = [p for p in mine if a <= p.ts < b]
+    if early:
+        raise Fail("the agent sent %r after a rejected query" % early[0])
+
+
+def taken(r, frames, want, what):
+    """Sends valid frames (queries with a 500 ms Maximum Response Delay),
+    waits out their window and checks that each counter in want rose by
+    exactly the number given. Returns the time just before the send."""
+    c0 = counters(r.agent)
+    t = r.send(frames)
+    time.sleep(0.5 + SLACK)
+    d = delta(c0, counters(r.agent))
+    for k, n in want.items():
+        if d.get(k, 0) != n:
+            raise Fail("%s: %s rose by %d, expected %d (%s)" % (what, k, d.get(k, 0), n, d))
+    return t
+
+
+CONTROL = {"xdp.v2_general_query": 1, "xdp.v2_group_source_query": 1, "xdp.events": 2,
+           "engine.rx_v2_general": 1, "engine.rx_v2_group_source": 1}
+CONTROL_NEED = [("gq", canon(G_ASM)), ("gq", canon(G_IN)), ("gssq", canon(G_IN))]
+
+
 def rejected(cases_fn):
-    """A scenario: each case's malformed frames raise exactly their drop
-    counter by their number (None: no counter at all) and nothing else but
-    NOISE, the agent sends nothing and show -j stays the same, right after
-    and after MRC_BAD + slack; then a valid general query and a valid
-    group-and-source query of the querier are counted, and answered (the
-    oracle), so the checks above had something to miss."""
+    """A scenario: each case's malformed frames are rejected (reject_each),
+    the agent sends nothing meanwhile; then a valid general query and a
+    valid group-and-source query of the querier are counted, and answered
+    (the oracle), so the checks above had something to miss."""
     def fn(T):
         r = Run(T, VAL_GROUPS, {"unsolicited-report-interval": "100ms"})
-        view0 = link_view(r.agent)
-        t_first, done = None, []
-        for what, frames, ctr in cases_fn(r.lab):
-            c0 = counters(r.agent)
-            t = r.send(frames)
-            t_first = t_first or t
-            time.sleep(0.05)
-            if link_view(r.agent) != view0:
-                raise Fail("%s: show -j changed at once: %s" % (what, link_view(r.agent)))
-            time.sleep(MRC_BAD / 1000.0 + SLACK)
-            d = delta(c0, counters(r.agent))
-            got = {k: v for k, v in d.items() if k not in NOISE}
-            want = {"xdp." + ctr: len(frames)} if ctr else {}
-            if got != want:
-                raise Fail("%s (%d frames): counters moved %s, expected %s" % (what, len(frames), got, want))
-            if ctr and d.get("xdp.packets", 0) < len(frames):
-                raise Fail("%s: xdp.packets rose by %d only" % (what, d.get("xdp.packets", 0)))
-            if link_view(r.agent) != view0:
-                raise Fail("%s: show -j changed: %s" % (what, link_view(r.agent)))
-            done.append("%s %d" % (ctr or "uncounted", len(frames)))
-        c0 = counters(r.agent)
-        t_ctl = r.send([r.q.gq(mrc=500), r.q.gssq(G_IN, src(1, 3), mrc=500)])
-        time.sleep(0.5 + SLACK)
-        d = delta(c0, counters(r.agent))
-        for k, n in (("xdp.v2_general_query", 1), ("xdp.v2_group_source_query", 1), ("xdp.events", 2),
-                     ("engine.rx_v2_general", 1), ("engine.rx_v2_group_source", 1)):
-            if d.get(k, 0) != n:
-                raise Fail("valid control queries: %s rose by %d, expected %d (%s)" % (k, d.get(k, 0), n, d))
-        pkts, mine = r.finish(need=[("gq", canon(G_ASM)), ("gq", canon(G_IN)), ("gssq", canon(G_IN))])
-        early = [p for p in mine if t_first <= p.ts < t_ctl]
-        if early:
-            raise Fail("the agent sent %r after a rejected query" % early[0])
+        t_first, done = reject_each(r, cases_fn(r.lab))
+        t_ctl = taken(r, [r.q.gq(mrc=500), r.q.gssq(G_IN, src(1, 3), mrc=500)], CONTROL,
+                      "valid control queries")
+        pkts, mine = r.finish(need=CONTROL_NEED)
+        silent_between(mine, t_first, t_ctl)
         T.notes.append("dropped: %s; control GQ + GSSQ answered" % ", ".join(done))
     return fn
 
@@ -419,6 +459,98 @@ def val_ext_hdr(lab):
             ("destination options header with options 0x42, 0x82, 0xc2 (processed at the destination)",
              [forged(lab, k, dstopt=[HBHOptUnknown(otype=t, optdata=b"\0\0")])
               for k, t in (("gq", 0x42), ("gsq", 0x82), ("gssq", 0xc2))], "bad_ext_hdr")]
+
+
+def expect_records(mine, what, groups, a, b, want):
+    """The agent's records for groups in (a, b] are exactly want, a list of
+    (group, record type, sources) in any order."""
+    got = sorted((canon(g), t, tuple(sorted(ss))) for g in groups for t, ss in records(mine, g, a, b))
+    exp = sorted((canon(g), t, tuple(sorted(ss))) for g, t, ss in want)
+    if got != exp:
+        show = lambda x: "[%s]" % ", ".join("%s %s{%s}" % (g, RTYPE.get(t, t), " ".join(ss)) for g, t, ss in x)
+        raise Fail("%s: agent sent %s, expected %s" % (what, show(got) if got else "nothing", show(exp)))
+
+
+# The answers to the valid queries of VAL_GROUPS: GSSQ{1,3} for G_IN, GSQ
+# for G_ASM, GQ (RFC 3810 §6.3).
+ANS_GSSQ = [(G_IN, 1, src(1))]
+ANS_GSQ = [(G_ASM, 2, [])]
+ANS_GQ = [(G_IN, 1, src(1, 2)), (G_ASM, 2, [])]
+
+OWN_GLOBAL = "2001:db8:1::5"   # added to mld0 (nodad) by q-val-destination
+
+
+def s_destination(T):
+    """RFC 3810 §5.1.15 both ways. Queries to neither ff02::1 nor their
+    group nor an address of mld0 are dropped (bad_group), nothing sent;
+    a node MUST accept and process queries sent to any of its addresses:
+    a GSSQ and a GQ to a global address added to mld0 and a GSQ to the
+    agent's link-local are counted and answered, record by record (the
+    daemon keeps the XDP program's mld_local_addrs from rtnetlink, checked
+    with bpftool); once the address is removed, a query to it is dropped."""
+    r = Run(T, VAL_GROUPS, {"unsolicited-report-interval": "100ms"})
+    ll, ifindex = r.lab.lladdr()[0], r.lab.hlink()["ifindex"]
+    r.lab.hx("ip", "-6", "addr", "add", OWN_GLOBAL + "/64", "dev", "mld0", "nodad")
+    ours = {(ifindex, ll), (ifindex, OWN_GLOBAL)}
+    wait_for(lambda: (ours <= e2e.local_map(r.agent), sorted(e2e.local_map(r.agent))), 3,
+             "mld_local_addrs holding %s" % sorted(ours), 0.05)
+    t_first, done = reject_each(r, val_dst(r.lab))
+    t_gss = taken(r, r.q.gssq(G_IN, src(1, 3), mrc=500, dst=OWN_GLOBAL),
+                  {"xdp.v2_group_source_query": 1, "xdp.events": 1, "engine.rx_v2_group_source": 1},
+                  "GSSQ to %s" % OWN_GLOBAL)
+    t_gsq = taken(r, r.q.gsq(G_ASM, mrc=500, dst=ll),
+                  {"xdp.v2_group_query": 1, "xdp.events": 1, "engine.rx_v2_group": 1}, "GSQ to %s" % ll)
+    t_gq = taken(r, r.q.gq(mrc=500, dst=OWN_GLOBAL),
+                 {"xdp.v2_general_query": 1, "xdp.events": 1, "engine.rx_v2_general": 1},
+                 "GQ to %s" % OWN_GLOBAL)
+    r.lab.hx("ip", "-6", "addr", "del", OWN_GLOBAL + "/64", "dev", "mld0")
+    wait_for(lambda: ((ifindex, OWN_GLOBAL) not in e2e.local_map(r.agent), sorted(e2e.local_map(r.agent))), 3,
+             "%s gone from mld_local_addrs" % OWN_GLOBAL, 0.05)
+    t_del, done_del = reject_each(r, [("GQ to %s after its removal" % OWN_GLOBAL,
+                                       [forged(r.lab, "gq", dst=OWN_GLOBAL)], "bad_group")])
+    t_del_end = time.time()
+    pkts, mine = r.finish(need=[("gssq", canon(G_IN)), ("gsq", canon(G_ASM)), ("gq", canon(G_ASM)),
+                                ("gq", canon(G_IN))])
+    silent_between(mine, t_first, t_gss)
+    silent_between(mine, t_del, t_del_end)
+    expect_records(mine, "GSSQ{1,3} for %s to %s" % (G_IN, OWN_GLOBAL), VAL_GROUPS, t_gss, t_gsq, ANS_GSSQ)
+    expect_records(mine, "GSQ for %s to %s" % (G_ASM, ll), VAL_GROUPS, t_gsq, t_gq, ANS_GSQ)
+    expect_records(mine, "GQ to %s" % OWN_GLOBAL, VAL_GROUPS, t_gq, t_del, ANS_GQ)
+    T.notes.append("dropped: %s; answered: GSSQ to %s, GSQ to %s, GQ to %s; after removal: %s"
+                   % (", ".join(done), OWN_GLOBAL, ll, OWN_GLOBAL, ", ".join(done_del)))
+
+
+def val_fragment(lab):
+    return [("first fragments (offset 0, M 1) of a GQ, GSQ, GSSQ and v1 query", forged_all(lab, frag=(0, 1)),
+             "fragment"),
+            ("later fragments (offset 1 with M 1, offset 185 with M 0) each holding a whole query",
+             [forged(lab, "gq", frag=(1, 1)), forged(lab, "gssq", frag=(185, 0))], "fragment")]
+
+
+def s_atomic_fragment(T):
+    """RFC 6946 §4: a packet with a fragment header whose offset is 0 and
+    M flag 0 (an atomic fragment) MUST be processed in isolation, as if
+    unfragmented: the querier's atomic-fragment GSSQ and GQ are counted and
+    answered exactly as plain ones. Real fragments are never a whole MLD
+    message (nothing reassembles them): counted as fragment, unanswered,
+    show -j unchanged."""
+    r = Run(T, VAL_GROUPS, {"unsolicited-report-interval": "100ms"})
+    t_first, done = reject_each(r, val_fragment(r.lab))
+    c0 = counters(r.agent)
+    t_gss = taken(r, frame(r.lab, r.q.ip(G_IN), fragment(0, 0, mld2(G_IN, src(1, 3), 500)), r.q.smac),
+                  {"xdp.v2_group_source_query": 1, "xdp.events": 1, "engine.rx_v2_group_source": 1},
+                  "atomic-fragment GSSQ")
+    t_gq = taken(r, frame(r.lab, r.q.ip("ff02::1"), fragment(0, 0, mld2(mrc=500)), r.q.smac),
+                 {"xdp.v2_general_query": 1, "xdp.events": 1, "engine.rx_v2_general": 1},
+                 "atomic-fragment GQ")
+    t_end = time.time()
+    if counters(r.agent).get("xdp.fragment", 0) != c0.get("xdp.fragment", 0):
+        raise Fail("an atomic fragment was counted as fragment")
+    pkts, mine = r.finish()
+    silent_between(mine, t_first, t_gss)
+    expect_records(mine, "atomic-fragment GSSQ{1,3} for %s" % G_IN, VAL_GROUPS, t_gss, t_gq, ANS_GSSQ)
+    expect_records(mine, "atomic-fragment GQ", VAL_GROUPS, t_gq, t_end, ANS_GQ)
+    T.notes.append("dropped: %s; atomic-fragment GSSQ and GQ answered" % ", ".join(done))
 
 
 # ---------------------------------------------------------------- fields a host ignores
@@ -1057,10 +1189,16 @@ SCENARIOS = [
      rejected(val_group)),
     ("q-val-destination", "RFC 3810 §5.1.15",
      "GQ to ff02::2 / ff02::16, group queries to another group, queries to unicast addresses not the "
-     "agent's: bad_group += n, nothing sent; control answered", rejected(val_dst)),
+     "agent's: bad_group += n, nothing sent; GSSQ and GQ to a global address of mld0 and GSQ to the "
+     "agent's link-local: counted and answered record by record (mld_local_addrs checked with "
+     "bpftool); after the address is removed, a query to it: bad_group", s_destination),
     ("q-val-ext-hdr", "RFC 8200 §4.2, §4.6, RFC 3810 §5",
      "unknown option whose action bits say discard (01, 10, 11) in the hop-by-hop header or in a "
      "destination options header: bad_ext_hdr += n, nothing sent; control answered", rejected(val_ext_hdr)),
+    ("q-atomic-fragment", "RFC 6946 §4, RFC 8200 §4.5",
+     "first fragments (offset 0, M 1) and later ones (offset > 0) of queries: fragment += n, nothing "
+     "sent, state unchanged; atomic fragments (offset 0, M 0) of a GSSQ and a GQ: counted and answered "
+     "as unfragmented ones, record by record", s_atomic_fragment),
     ("q-ignored-fields", "RFC 3810 §5.1.1, §5.1.4, §5.1.7, §5.1.12",
      "Code 7, Reserved 0xffff, Resv bits and S flag set, 12 / 4 octets after the source list: GSSQ and "
      "GQ answered exactly as usual; trailing octets left out of the checksum: bad_checksum, no answer",
@@ -1155,9 +1293,12 @@ NOTES = [
     "Found by q-val-ext-hdr and fixed: the XDP program took queries whose hop-by-hop header carried an "
     "unknown option with action bits 01/10/11 (RFC 8200 §4.2: discard), which the engine's own parser "
     "drops; and neither looked at the options of a destination options header (RFC 8200 §4.6).",
-    "Not covered because the agent differs (reported): a query sent to the agent's own link-local "
-    "unicast address is dropped as bad_group, while RFC 3810 §5.1.15 says a node MUST accept and process "
-    "queries to any of its addresses; a v1 multicast-address-specific query also switches the link to "
-    "MLDv1 mode (RFC 3810 §8.2.1 names the v1 general query; Linux does the same); an atomic fragment "
-    "(fragment header, offset 0, M 0) is dropped, where RFC 6946 §4 processes it as unfragmented.",
+    "Found by this peer and fixed: a query sent to one of the agent's own unicast addresses was dropped "
+    "as bad_group (XDP and engine), while RFC 3810 §5.1.15 says a node MUST accept and process queries to "
+    "any of its addresses; the daemon now keeps every usable unicast address of its links in the XDP "
+    "program's mld_local_addrs (from rtnetlink), and q-val-destination checks both ways. An atomic "
+    "fragment (fragment header, offset 0, M 0) was dropped, where RFC 6946 §4 processes it as "
+    "unfragmented; q-atomic-fragment checks it is answered and real fragments are not.",
+    "Not covered because the agent differs (reported): a v1 multicast-address-specific query also "
+    "switches the link to MLDv1 mode (RFC 3810 §8.2.1 names the v1 general query; Linux does the same).",
 ]

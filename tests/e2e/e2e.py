@@ -1223,22 +1223,34 @@ def t_linklocal_rfc3590(T):
                 "re-announce after the address became valid", src=ll)
 
 
-def member_map(agent):
-    """bpftool's view of the pinned member map: {(ifindex, group)}."""
-    r = run(["bpftool", "-j", "map", "dump", "pinned", os.path.join(agent.pin, "mld_members")])
+def pinned_keys(agent, name, field):
+    """bpftool's view of a pinned map keyed by (ifindex, 16-octet address
+    field): {(ifindex, address)}."""
+    r = run(["bpftool", "-j", "map", "dump", "pinned", os.path.join(agent.pin, name)])
     out = set()
     for e in json.loads(r.stdout):
         k = e.get("formatted", {}).get("key")
         if k is None:
             raise Fail("bpftool map dump has no BTF-formatted key: %r" % e)
-        out.add((k["ifindex"], canon(bytes(k["group"]))))
+        out.add((k["ifindex"], canon(bytes(k[field]))))
     return out
+
+
+def member_map(agent):
+    """The pinned member map: {(ifindex, group)}."""
+    return pinned_keys(agent, "mld_members", "group")
+
+
+def local_map(agent):
+    """The pinned mld_local_addrs: {(ifindex, address)}."""
+    return pinned_keys(agent, "mld_local_addrs", "addr")
 
 
 def t_ifindex_change(T):
     """The interface is deleted and re-created (new veth pair, new ifindex
-    and MAC): the agent re-attaches XDP, moves its member map to the new
-    index and re-announces; the bridge learns everything again."""
+    and MAC): the agent re-attaches XDP, moves its member map and its
+    local-address map to the new index and re-announces; the bridge learns
+    everything again."""
     lab = T.lab("a", 2)
     cap = T.capture(lab)
     tl = Timeline()
@@ -1252,6 +1264,8 @@ def t_ifindex_change(T):
     old = lab.ifindex()
     if member_map(a) != {(old, g) for g in state}:
         raise Fail("member map before: %s" % member_map(a))
+    if (old, lab.lladdr()[0]) not in local_map(a):
+        raise Fail("local-address map before: %s, no (%d, %s)" % (local_map(a), old, lab.lladdr()[0]))
     time.sleep(0.2)
     t_del = time.time()
     tl.change(t_del, None)
@@ -1259,6 +1273,7 @@ def t_ifindex_change(T):
     lab.qx("ip", "link", "del", "vq0")
     wait_for(lambda: "interface deleted" in a.logtext(), 3, "agent noticed the deletion")
     wait_for(lambda: (not member_map(a), member_map(a)), 3, "member map emptied while the interface is gone")
+    wait_for(lambda: (not local_map(a), local_map(a)), 3, "local-address map emptied with the interface")
     lab.sh("lab_veth", "noup")
     lab.agent_macs = {lab.hmac()}
     new = lab.ifindex()
@@ -1278,6 +1293,8 @@ def t_ifindex_change(T):
     tl.change(t_del, state, t_valid)
     if member_map(a) != {(new, g) for g in state}:
         raise Fail("member map after: %s, expected ifindex %d" % (member_map(a), new))
+    if (new, lab.lladdr()[0]) not in local_map(a) or any(i != new for i, _ in local_map(a)):
+        raise Fail("local-address map after: %s, expected ifindex %d's link-local" % (local_map(a), new))
     a.wait_quiet()
     time.sleep(0.3)
     pkts, mine = check_capture(T, lab, cap2, tl)
