@@ -34,7 +34,7 @@ DAEMON_OBJ := $(DAEMON_SRC:user/%.c=$(B)/d_%.o)
 include bpf/bpf.mk
 # End-to-end tests in network namespaces (E2E_CMD, target e2e).
 -include tests/e2e/e2e.mk
-# Conformance against real MLD peers (FRR pim6d; not yet part of check).
+# Conformance against real MLD peers (target conformance; run by check).
 -include tests/conformance/conformance.mk
 
 .PHONY: all check bench clean deps demo fuzz format

@@ -26,6 +26,9 @@ SUITES = [
 # End-to-end tests in network namespaces, when the suite is present.
 if os.path.exists("tests/e2e/e2e.py"):
     SUITES.append(("e2e", ["/usr/bin/python3", "tests/e2e/e2e.py"]))
+# Conformance against real MLD peers; builds FRR pim6d first (cached).
+if os.path.exists("tests/conformance/conformance.mk"):
+    SUITES.append(("conformance", ["make", "-s", "--no-print-directory", "conformance"]))
 LINE = re.compile(r"^(?:\S+: )?(\d+) passed, (\d+) failed", re.M)
 
 
