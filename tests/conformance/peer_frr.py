@@ -174,27 +174,17 @@ def hold_frr(lab, expected, seconds, what="hold"):
         time.sleep(0.25)
 
 
-class Run:
+class Run(e2e.Steps):
     """One scenario's lab + capture + agent + declared timeline."""
 
     def __init__(self, T, args=(), capture=True, version=2):
         self.T = T
         self.lab = FrrLab(T, version=version)
         self.cap = T.capture(self.lab) if capture else None
-        self.tl = e2e.Timeline()
-        self.state = {}
-        self.agent = T.agent(self.lab, list(args))
+        e2e.Steps.__init__(self, self.lab, T.agent(self.lab, list(args)), e2e.Timeline(), {})
 
     def step(self, what, action, changes, timeout=6.0):
-        t0 = time.time()
-        action()
-        for g, v in changes.items():
-            if v is None:
-                self.state.pop(canon(g), None)
-            else:
-                self.state[canon(g)] = (v[0], frozenset(v[1]))
-        self.tl.change(t0, dict(self.state))
-        e2e.expect_agent_state(self.agent, self.state, what)
+        self.apply(what, action, changes)
         return wait_frr(self.lab, expected_view(self.state), timeout, what)
 
     def ctl(self, *args):

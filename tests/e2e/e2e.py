@@ -697,7 +697,9 @@ class Steps:
         self.lab, self.agent, self.tl = lab, agent, tl
         self.state = {canon(g): (m, frozenset(s)) for g, (m, s) in state.items()}
 
-    def do(self, what, action, changes, mdb_timeout=6.0, mdb_want=None):
+    def apply(self, what, action, changes):
+        """The command, the declared state and timeline, the agent's view;
+        changes: {group: (mode, sources) or None for gone}."""
         t0 = time.time()
         action()
         for g, v in changes.items():
@@ -707,6 +709,9 @@ class Steps:
                 self.state[canon(g)] = (v[0], frozenset(v[1]))
         self.tl.change(t0, dict(self.state))
         expect_agent_state(self.agent, self.state, what)
+
+    def do(self, what, action, changes, mdb_timeout=6.0, mdb_want=None):
+        self.apply(what, action, changes)
         return wait_mdb(self.lab, self.state if mdb_want is None else mdb_want, mdb_timeout, what)
 
 
@@ -1246,11 +1251,24 @@ def local_map(agent):
     return pinned_keys(agent, "mld_local_addrs", "addr")
 
 
+def querier_map(agent):
+    """The pinned mld_querier (an array of sets of links): {(ifindex,
+    querier's address)} of its used ways."""
+    r = run(["bpftool", "-j", "map", "dump", "pinned", os.path.join(agent.pin, "mld_querier")])
+    out = set()
+    for e in json.loads(r.stdout):
+        v = e.get("formatted", {}).get("value")
+        if v is None:
+            raise Fail("bpftool map dump has no BTF-formatted value: %r" % e)
+        out |= {(w["ifindex"], canon(bytes(w["addr"]))) for w in v["way"] if w["ifindex"]}
+    return out
+
+
 def t_ifindex_change(T):
     """The interface is deleted and re-created (new veth pair, new ifindex
-    and MAC): the agent re-attaches XDP, moves its member map and its
-    local-address map to the new index and re-announces; the bridge learns
-    everything again."""
+    and MAC): the agent re-attaches XDP, moves its member map, its
+    local-address map and its querier entry (mld_querier) to the new index
+    and re-announces; the bridge learns everything again."""
     lab = T.lab("a", 2)
     cap = T.capture(lab)
     tl = Timeline()
@@ -1266,6 +1284,10 @@ def t_ifindex_change(T):
         raise Fail("member map before: %s" % member_map(a))
     if (old, lab.lladdr()[0]) not in local_map(a):
         raise Fail("local-address map before: %s, no (%d, %s)" % (local_map(a), old, lab.lladdr()[0]))
+    wait_for(lambda: a.link()["querier"]["address"], 6, "the bridge's general query (show -j querier)")
+    q = a.link()["querier"]["address"]
+    if querier_map(a) != {(old, q)}:
+        raise Fail("querier map before: %s, expected {(%d, %s)}" % (querier_map(a), old, q))
     time.sleep(0.2)
     t_del = time.time()
     tl.change(t_del, None)
@@ -1274,6 +1296,7 @@ def t_ifindex_change(T):
     wait_for(lambda: "interface deleted" in a.logtext(), 3, "agent noticed the deletion")
     wait_for(lambda: (not member_map(a), member_map(a)), 3, "member map emptied while the interface is gone")
     wait_for(lambda: (not local_map(a), local_map(a)), 3, "local-address map emptied with the interface")
+    wait_for(lambda: (not querier_map(a), querier_map(a)), 3, "querier map emptied with the interface")
     lab.sh("lab_veth", "noup")
     lab.agent_macs = {lab.hmac()}
     new = lab.ifindex()
@@ -1295,6 +1318,9 @@ def t_ifindex_change(T):
         raise Fail("member map after: %s, expected ifindex %d" % (member_map(a), new))
     if (new, lab.lladdr()[0]) not in local_map(a) or any(i != new for i, _ in local_map(a)):
         raise Fail("local-address map after: %s, expected ifindex %d's link-local" % (local_map(a), new))
+    if querier_map(a) != {(new, a.link()["querier"]["address"])}:
+        raise Fail("querier map after: %s, expected {(%d, %s)}" % (querier_map(a), new,
+                                                                     a.link()["querier"]["address"]))
     a.wait_quiet()
     time.sleep(0.3)
     pkts, mine = check_capture(T, lab, cap2, tl)
