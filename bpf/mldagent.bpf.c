@@ -32,7 +32,8 @@
  *   -> V1_QUERY / V2_GENERAL / V2_GROUP / V2_GROUP_SOURCE / V1_REPORT
  *   member filter (ifindex, group) for all but general    NOT_MEMBER
  *   token bucket for group-and-source queries             THROTTLED,
- *                                                          THROTTLE_DROPPED
+ *     (the link's querier's own, or everyone else's:      THROTTLE_DROPPED
+ *     gs_owner)
  *     (a query whose bucket is empty in the current clock tick is
  *     throttled before the checksum, by gs_fast / gs_peek: see gs_take)
  *   ring-buffer event                                      RINGBUF_FULL,
@@ -65,6 +66,8 @@
  *   dispatch, layout and header checks of an MLD message      ~6-11 ns
  *   per-CPU counter (inlined array lookup, no call), each     ~1.1 ns
  *   throttle: config, keyed hash, set lookup, compare, tick   ~7 ns
+ *   the querier's bucket or the others' (gs_owner: inlined    ~2-3 ns
+ *     array lookup, up to four compares, spills around it)
  *   checksum of a 28-byte query with its pseudo-header        ~5 ns
  *   group checks, clock (cached), event header and message    ~10 ns
  *   bpf_ringbuf_reserve + bpf_ringbuf_submit                  ~30-34 ns
@@ -73,7 +76,7 @@
  *   bpf_ktime_get_ns ~40 ns, bpf_ktime_get_coarse_ns ~20 ns (hence the
  *   per-tick clock cache, mld_now); a BPF-to-BPF call and return ~8-10 ns
  *   (hence the inlined common path).
- * A throttled group-and-source query costs ~1.55x the empty program, an
+ * A throttled group-and-source query costs ~1.6-1.7x the empty program, an
  * accepted general query ~3x: the ring buffer alone is ~1.25x, the rest of
  * the path ~2x (measured without the ring).
  */
@@ -144,6 +147,15 @@ struct {
 	__type(key, __u32);
 	__type(value, struct mld_config);
 } mld_config SEC(".maps");
+
+/* The querier of each managed link (see the ABI): read for group-and-source
+ * queries of held groups only, to pick their bucket (gs_owner). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, MLD_QUERIER_SETS);
+	__type(key, __u32);
+	__type(value, struct mld_querier_set);
+} mld_querier SEC(".maps");
 
 /* The usable unicast addresses of the managed links (see the ABI): looked
  * up only for a query sent to neither ff02::1 nor its group (dst_local). */
@@ -447,7 +459,10 @@ static __always_inline int is_all_nodes(const __u8 *a)
  * Group-and-source query throttle (errata 23): a token bucket per
  * (ifindex, group) of gsr_burst tokens (0 means 2: the querier's Last
  * Listener Query Count retransmissions, RFC 3810 §7.6.3, 1 s apart), one
- * token back per gsr_delay_ns. A new bucket starts full.
+ * token back per gsr_delay_ns. A new bucket starts full. The link's
+ * querier (mld_querier) has a second bucket per group, keyed (ifindex |
+ * MLD_THROTTLE_QUERIER, group): a flood from any other address cannot
+ * drain it (gs_owner). Below, "ifindex" is that owner.
  *
  * The buckets live in an array (mld_throttle), MLD_THROTTLE_WAYS to a set;
  * a group's set is mld_throttle_set (ABI header) of (ifindex, group) under
@@ -488,6 +503,29 @@ static __always_inline int is_all_nodes(const __u8 *a)
  * query passes, or a half-written key matches nobody and the bucket is
  * reused as if free).
  */
+
+/*
+ * The owner of the bucket that a group-and-source query from saddr on
+ * ifindex is charged to: ifindex | MLD_THROTTLE_QUERIER if saddr is the
+ * link's querier (mld_querier, kept by the daemon from the engine), else
+ * ifindex. The querier's own retransmissions (RFC 3810 §7.6.3) thus have
+ * a bucket per group that a flood from any other address cannot drain; a
+ * flood spoofing the querier's address drains only that one (the link
+ * cannot tell them apart). An array lookup, inlined: no helper call.
+ */
+static __always_inline __u32 gs_owner(__u32 ifindex, const __u8 *saddr)
+{
+	__u32 set = ifindex & (MLD_QUERIER_SETS - 1);
+	struct mld_querier_set *q = bpf_map_lookup_elem(&mld_querier, &set);
+
+	if (!q)
+		return ifindex; /* cannot happen */
+#pragma unroll
+	for (int w = 0; w < MLD_QUERIER_WAYS; w++)
+		if (q->way[w].ifindex == ifindex && eq16(q->way[w].addr, saddr))
+			return ifindex | MLD_THROTTLE_QUERIER;
+	return ifindex;
+}
 
 /* The set of (ifindex, group at grp), NULL if none (cannot happen). */
 static __always_inline struct mld_throttle_set *gs_set(const struct mld_config *cfg, __u32 ifindex,
@@ -545,22 +583,23 @@ static __always_inline __u32 gs_refill(const struct mld_throttle_val *t, __u32 b
 
 /*
  * For a group-and-source query of a held group (after the checksum and the
- * member filter): charges its bucket, creating or taking one over (see
- * above). Returns 1 if the query is throttled. *now is set to the clock.
+ * member filter): charges the bucket of (owner, group) (owner: gs_owner),
+ * creating or taking one over (see above). Returns 1 if the query is
+ * throttled. *now is set to the clock.
  */
-static __always_inline int gs_take(const struct mld_config *cfg, __u32 ifindex, const __u8 *grp,
+static __always_inline int gs_take(const struct mld_config *cfg, __u32 owner, const __u8 *grp,
                                    __u64 *now, struct mld_scratch *sc)
 {
 	__u32 burst = cfg->gsr_burst ? cfg->gsr_burst : 2, tick = (__u32)bpf_jiffies64();
 	__u64 delay = cfg->gsr_delay_ns, last = 0;
-	struct mld_throttle_set *s = gs_set(cfg, ifindex, grp);
+	struct mld_throttle_set *s = gs_set(cfg, owner, grp);
 	struct mld_throttle_val *t;
 	__u32 tokens = 0;
 
 	*now = mld_now(sc);
 	if (!s)
 		return 0; /* cannot happen */
-	t = gs_find(s, ifindex, grp);
+	t = gs_find(s, owner, grp);
 	if (t) {
 		tokens = gs_refill(t, burst, delay, *now, &last);
 	} else {
@@ -580,7 +619,7 @@ static __always_inline int gs_take(const struct mld_config *cfg, __u32 ifindex, 
 		if (!t)
 			return 0; /* cannot happen */
 		copy16(t->group, grp);
-		t->ifindex = ifindex;
+		t->ifindex = owner;
 	}
 	t->tick = tick;
 	t->last_ns = last;
@@ -757,6 +796,7 @@ static __always_inline int gs_peek(const struct mld_config *cfg, __u32 ifindex,
 
 	if (grp[0] != 0xff || (!eq16(grp, ip->daddr) && !is_all_nodes(ip->daddr)))
 		return 0;
+	ifindex = gs_owner(ifindex, ip->saddr);
 	s = gs_set(cfg, ifindex, grp);
 	if (!s)
 		return 0;
@@ -969,7 +1009,8 @@ static __always_inline int mld_msg_inl(struct xdp_md *ctx, __u32 ipoff, __u32 of
 		if (nsrc) {
 			cfg = bpf_map_lookup_elem(&mld_config, &zero);
 			if (cfg && cfg->gsr_delay_ns &&
-			    gs_take(cfg, ctx->ingress_ifindex, ic + MLD_OFF_GROUP, &now, sc))
+			    gs_take(cfg, gs_owner(ctx->ingress_ifindex, ip->saddr),
+			            ic + MLD_OFF_GROUP, &now, sc))
 				return gs_throttled(cfg);
 		}
 	}
@@ -1223,7 +1264,7 @@ static __always_inline int gs_fast(struct xdp_md *ctx, __u32 len)
 	if (!cfg || !cfg->gsr_delay_ns)
 		return -1;
 	drop = cfg->drop_throttled;
-	ifindex = ctx->ingress_ifindex;
+	ifindex = gs_owner(ctx->ingress_ifindex, ip->saddr);
 	s = gs_set(cfg, ifindex, grp);
 	if (!s)
 		return -1;

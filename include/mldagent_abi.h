@@ -9,8 +9,10 @@
  *   bpftool map dump pinned /sys/fs/bpf/mldagent/mld_counters
  *   bpftool map dump pinned /sys/fs/bpf/mldagent/mld_local_addrs
  *   bpftool map dump pinned /sys/fs/bpf/mldagent/mld_throttle
- *     (16,384 sets of 4 buckets; the used ones have a non-zero ifindex:
+ *     (16,384 sets of 4 buckets; the used ones have a non-zero ifindex,
+ *     the querier's with bit 31 set (MLD_THROTTLE_QUERIER):
  *     bpftool -j ... | jq -c '.[].value.way[] | select(.ifindex != 0)')
+ *   bpftool map dump pinned /sys/fs/bpf/mldagent/mld_querier
  */
 #ifndef MLDAGENT_ABI_H
 #define MLDAGENT_ABI_H
@@ -38,6 +40,16 @@
 #define MLD_THROTTLE_MAX      (1u << MLD_THROTTLE_SET_BITS) /* entries: sets */
 /* 64-bit words of the throttle's hash key (mld_config.throttle_key). */
 #define MLD_THROTTLE_KEY_WORDS 6
+/* Set in a bucket's ifindex: the bucket of the link's querier (below).
+ * Linux ifindexes are positive ints, so bit 31 of a real one is 0. */
+#define MLD_THROTTLE_QUERIER 0x80000000u
+
+/* mld_querier: an array of 64 sets of 4 links (6 KiB), set = ifindex mod
+ * 64: room for every link of the daemon (AGENT_MAX_LINKS 64) unless five
+ * of them share a residue. Inlined like mld_throttle's lookups. */
+#define MLD_QUERIER_SET_BITS 6
+#define MLD_QUERIER_SETS     (1u << MLD_QUERIER_SET_BITS)
+#define MLD_QUERIER_WAYS     4
 
 /* (ifindex, group): key of the member filter. */
 struct mld_group_key {
@@ -68,8 +80,9 @@ struct mld_local_addr_val {
 
 /*
  * A token bucket for group-and-source queries (errata 23) of one (ifindex,
- * group): gsr_burst tokens, one back per gsr_delay_ns. ifindex 0 marks a
- * free bucket.
+ * group), or of the link's querier for that group (ifindex |
+ * MLD_THROTTLE_QUERIER, see mld_querier_val): gsr_burst tokens, one back
+ * per gsr_delay_ns. ifindex 0 marks a free bucket.
  */
 struct mld_throttle_val {
 	__u8 group[16];
@@ -79,6 +92,28 @@ struct mld_throttle_val {
 	__u32 tick;    /* low 32 bits of jiffies when last looked at: an empty
 	                * bucket is not re-timed within one clock tick */
 	__u32 pad;
+};
+
+/*
+ * The querier of one link: the source of the last general query the
+ * engine accepted there (RFC 3810 §7.6.2: general queries come from the
+ * elected querier), written by the daemon whenever the engine's querier
+ * changes. A group-and-source query from it is charged to the bucket of
+ * (ifindex | MLD_THROTTLE_QUERIER, group), every other source's to the
+ * bucket of (ifindex, group): a flood from another address cannot drain
+ * the querier's Last Listener Query retransmissions (RFC 3810 §7.6.3). A
+ * flood that spoofs the querier's address drains only the querier's
+ * bucket: the link cannot tell the two apart. ifindex 0 marks a free way.
+ */
+struct mld_querier_val {
+	__u8 addr[16];
+	__u32 ifindex;
+	__u32 pad;
+};
+
+/* Value of mld_querier (an array keyed by ifindex % MLD_QUERIER_SETS). */
+struct mld_querier_set {
+	struct mld_querier_val way[MLD_QUERIER_WAYS];
 };
 
 /*
@@ -193,10 +228,12 @@ struct mld_event {
 #define MLD_MAP_COUNTERS    "mld_counters"
 #define MLD_MAP_EVENTS      "mld_events"
 #define MLD_MAP_LOCAL_ADDRS "mld_local_addrs"
+#define MLD_MAP_QUERIER     "mld_querier"
 
 /*
- * Userspace helpers of the throttle, defined where libbpf's <bpf/bpf.h>
- * was included first (the daemon, tests and benchmark; not the program).
+ * Userspace helpers of the throttle and of mld_querier, defined where
+ * libbpf's <bpf/bpf.h> was included first (the daemon, tests and
+ * benchmark; not the program).
  */
 #if defined(__LIBBPF_BPF_H) && !defined(__bpf__)
 #include <string.h>
@@ -261,21 +298,63 @@ static inline int mld_throttle_find(int thr_fd, int cfg_fd, const struct mld_gro
 	return -1;
 }
 
-/* The daemon dropped group k: zero its bucket (the array's "delete"), so
- * that its next group-and-source query meets the member filter again and,
- * if the group is held again later, a full bucket. The set is read and
- * written back whole: what the program wrote to the set's other buckets in
- * between is undone (benign: a token given back, one query more). */
+/* The daemon dropped group k: zero its buckets, the querier's and
+ * everyone else's (the array's "delete"), so that its next
+ * group-and-source query meets the member filter again and, if the group
+ * is held again later, full buckets. A set is read and written back whole:
+ * what the program wrote to the set's other buckets in between is undone
+ * (benign: a token given back, one query more). */
 static inline void mld_throttle_forget(int thr_fd, int cfg_fd, const struct mld_group_key *k)
 {
-	struct mld_throttle_set v;
-	__u32 set;
-	int w = mld_throttle_find(thr_fd, cfg_fd, k, &set, &v);
+	struct mld_group_key q = *k;
+	int i;
 
-	if (w < 0)
-		return;
-	memset(&v.way[w], 0, sizeof(v.way[w]));
-	bpf_map_update_elem(thr_fd, &set, &v, BPF_ANY);
+	for (i = 0; i < 2; i++, q.ifindex |= MLD_THROTTLE_QUERIER) {
+		struct mld_throttle_set v;
+		__u32 set;
+		int w = mld_throttle_find(thr_fd, cfg_fd, &q, &set, &v);
+
+		if (w < 0)
+			continue;
+		memset(&v.way[w], 0, sizeof(v.way[w]));
+		bpf_map_update_elem(thr_fd, &set, &v, BPF_ANY);
+	}
+}
+
+/* Makes addr the querier of link ifindex in mld_querier (map fd), or
+ * removes the link's entry (addr NULL). The program only reads this map,
+ * so rewriting a set whole loses nothing; a query racing the write may
+ * see a half-written address, which matches nobody (that one query is
+ * charged to the shared bucket). Returns -1 if the link's set holds
+ * MLD_QUERIER_WAYS other links (the querier's queries are then charged to
+ * the shared buckets) or the map cannot be used. */
+static inline int mld_querier_write(int q_fd, __u32 ifindex, const __u8 *addr)
+{
+	struct mld_querier_set v;
+	__u32 set = ifindex % MLD_QUERIER_SETS;
+	int w, mine = -1, free_w = -1;
+
+	if (!ifindex || bpf_map_lookup_elem(q_fd, &set, &v))
+		return -1;
+	for (w = 0; w < MLD_QUERIER_WAYS; w++) {
+		if (v.way[w].ifindex == ifindex)
+			mine = w;
+		else if (!v.way[w].ifindex && free_w < 0)
+			free_w = w;
+	}
+	if (!addr) {
+		if (mine < 0)
+			return 0;
+		memset(&v.way[mine], 0, sizeof(v.way[mine]));
+	} else {
+		if (mine < 0)
+			mine = free_w;
+		if (mine < 0)
+			return -1;
+		memcpy(v.way[mine].addr, addr, 16);
+		v.way[mine].ifindex = ifindex;
+	}
+	return bpf_map_update_elem(q_fd, &set, &v, BPF_ANY) ? -1 : 0;
 }
 #endif
 

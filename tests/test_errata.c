@@ -2384,3 +2384,182 @@ TEST(errata_23_gs_throttle)
 	CHECK_EQ(count_records(s, MLD_MODE_IS_INCLUDE, &g, NULL), 30);
 	sim_free(s);
 }
+
+/* n group-and-source queries for ff3e::23 (sources 1 and 3), 10 ms apart,
+ * from o's source: how many were taken; the others must be throttled. */
+static int gs_flood(struct sim *s, int n, const struct qopts *o)
+{
+	int i, taken = 0;
+
+	for (i = 0; i < n; i++) {
+		int rc = rxq(s, "ff3e::23", 1000, "2001:db8::1 2001:db8::3", o);
+
+		if (rc == MLD_OK)
+			taken++;
+		else
+			CHECK_EQ(rc, -MLD_DROP_THROTTLED - 1);
+		sim_advance(s, 10);
+	}
+	return taken;
+}
+
+/*
+ * Errata 23, the querier's own bucket. A group-and-source query flood from
+ * another host drains the bucket every host but the querier shares, and
+ * the querier's LLQ retransmissions for that same group (RFC 3810 §7.6.3,
+ * a burst of 2, 1 s apart) are still answered — else the router would
+ * prune sources our listeners want. A flood spoofing the querier drains
+ * only the querier's bucket. The querier is the source of the last
+ * general query (v2 or v1) accepted; when it changes, the privilege moves.
+ */
+TEST(errata_23_querier_bucket)
+{
+	struct sim *s = sim_new(NULL);
+	struct in6_addr g = A("ff3e::23"), none = A("::");
+	struct qopts forger = {.src = "fe80::bad"}, other = {.src = "fe80::77"},
+	             q2 = {.src = "fe80::7"}, bad = {.src = "fe80::bad", .bad_csum = 1};
+	const char *own = "2001:db8::2 2001:db8::5"; /* answered IS_IN{2}, the flood IS_IN{1} */
+	struct mld_stats st0, st1;
+	struct mld_link_info li;
+	const struct drec *r;
+	uint64_t t0;
+	int k;
+
+	REQ(setf(s, IF1, L, "ff3e::23", MLD_FMODE_INCLUDE, "2001:db8::1 2001:db8::2") == MLD_OK);
+	settle(s);
+	li = linfo(s, IF1);
+	CHECK(!memcmp(&li.querier, &none, 16));
+	/* fe80::9 (the default source) sends a general query: the querier. */
+	CHECK_EQ(rxq(s, NULL, 1000, NULL, NULL), MLD_OK);
+	li = linfo(s, IF1);
+	CHECK(!strcmp(S(&li.querier), "fe80::9"));
+	settle(s);
+
+	/* A forger floods the group: the shared burst of two passes, then
+	 * everything is cut ... */
+	mld_stats_get(s->e, &st0);
+	CHECK_EQ(gs_flood(s, 20, &forger), 2);
+	sim_advance(s, 1001);
+	sim_take(s);
+	/* ... while the querier's burst, sent during the flood, is answered
+	 * query by query. */
+	for (k = 0; k < 2; k++) {
+		t0 = s->now;
+		CHECK_EQ(rxq(s, "ff3e::23", 1000, own, NULL), MLD_OK);
+		CHECK_EQ(gs_flood(s, 50, &forger), 0);
+		sim_run_until(s, t0 + 1001);
+		CHECK_EQ(count_records(s, MLD_MODE_IS_INCLUDE, &g, &r), 1);
+		CHECK(r && rec_srcs_are(r, "2001:db8::2"));
+		sim_take(s);
+	}
+	/* The querier's bucket is as big as the other: a third query within
+	 * gsr_delay is throttled too. */
+	CHECK(rxq(s, "ff3e::23", 1000, own, NULL) != MLD_OK);
+	mld_stats_get(s->e, &st1);
+	CHECK_EQ(st1.rx_drop[MLD_DROP_THROTTLED] - st0.rx_drop[MLD_DROP_THROTTLED],
+	         18 + 50 + 50 + 1);
+	CHECK_EQ(st1.rx_v2_group_source - st0.rx_v2_group_source, 2 + 2);
+
+	/* Both buckets full again (2 x gsr_delay). A flood spoofing the
+	 * querier's address drains only the querier's bucket: another host's
+	 * queries still have the shared burst. */
+	sim_advance(s, 20000);
+	sim_take(s);
+	CHECK_EQ(gs_flood(s, 20, NULL), 2);
+	CHECK_EQ(rxq(s, "ff3e::23", 1000, own, &other), MLD_OK);
+	CHECK_EQ(rxq(s, "ff3e::23", 1000, own, &other), MLD_OK);
+	CHECK(rxq(s, "ff3e::23", 1000, own, &other) != MLD_OK);
+
+	/* fe80::7 takes over as querier (its general query): the privilege
+	 * moves with it, and fe80::9 shares the drained bucket now. */
+	sim_advance(s, 20000);
+	sim_take(s);
+	CHECK_EQ(rxq(s, NULL, 1000, NULL, &q2), MLD_OK);
+	li = linfo(s, IF1);
+	CHECK(!strcmp(S(&li.querier), "fe80::7"));
+	sim_advance(s, 1001);
+	sim_take(s);
+	CHECK_EQ(gs_flood(s, 20, &forger), 2);
+	CHECK(rxq(s, "ff3e::23", 1000, own, NULL) != MLD_OK);
+	CHECK_EQ(rxq(s, "ff3e::23", 1000, own, &q2), MLD_OK);
+	CHECK_EQ(rxq(s, "ff3e::23", 1000, own, &q2), MLD_OK);
+	CHECK(rxq(s, "ff3e::23", 1000, own, &q2) != MLD_OK);
+
+	/* A general query that is refused names nobody; an MLDv1 querier's
+	 * general query names its sender (RFC 2710 §4). */
+	CHECK(rxq(s, NULL, 1000, NULL, &bad) != MLD_OK);
+	li = linfo(s, IF1);
+	CHECK(!strcmp(S(&li.querier), "fe80::7"));
+	CHECK_EQ(rxv1(s, NULL, 1000, &other), MLD_OK);
+	li = linfo(s, IF1);
+	CHECK(!strcmp(S(&li.querier), "fe80::77"));
+out:
+	sim_free(s);
+}
+
+/* A group-and-source query for ff3e::23 from o's source: 1 if taken. */
+static int gs1(struct sim *s, const struct qopts *o)
+{
+	return rxq(s, "ff3e::23", 1000, "2001:db8::1", o) == MLD_OK;
+}
+
+/* The two buckets share one refill time (struct group does not grow):
+ * each still refills at gsr_delay whichever of them is charged, with the
+ * largest gsr_delay, over hours, and after days of silence. */
+TEST(errata_23_querier_bucket_refill)
+{
+	struct mld_tunables t = deftun();
+	struct sim *s;
+	struct qopts other = {.src = "fe80::77"};
+	uint64_t t0;
+	int i;
+
+	t.gsr_delay_ms = 59000; /* the largest period */
+	s = sim_new(&t);
+	REQ(setf(s, IF1, L, "ff3e::23", MLD_FMODE_INCLUDE, "2001:db8::1") == MLD_OK);
+	settle(s);
+	CHECK_EQ(rxq(s, NULL, 1000, NULL, NULL), MLD_OK); /* fe80::9: the querier */
+	settle(s);
+	/* Both buckets start full at t0. The querier's burst: its token
+	 * comes back at t0 + 59 s, not sooner; the others' bucket, never
+	 * charged, is full meanwhile. */
+	t0 = s->now;
+	CHECK(gs1(s, NULL));
+	sim_advance(s, 1000);
+	CHECK(gs1(s, NULL));
+	CHECK(!gs1(s, NULL));
+	sim_run_until(s, t0 + 58999);
+	CHECK(!gs1(s, NULL));
+	sim_run_until(s, t0 + 59000);
+	CHECK(gs1(s, NULL));
+	CHECK(gs1(s, &other));
+	CHECK(gs1(s, &other));
+	CHECK(!gs1(s, &other));
+	/* An hour of one query a minute from another host, each taken; the
+	 * querier's bucket, not charged, is full at the end. Then the same
+	 * the other way round. */
+	for (i = 0; i < 60; i++) {
+		sim_advance(s, 60000);
+		CHECK(gs1(s, &other));
+	}
+	CHECK(gs1(s, NULL));
+	CHECK(gs1(s, NULL));
+	CHECK(!gs1(s, NULL));
+	for (i = 0; i < 60; i++) {
+		sim_advance(s, 60000);
+		CHECK(gs1(s, NULL));
+	}
+	CHECK(gs1(s, &other));
+	CHECK(gs1(s, &other));
+	CHECK(!gs1(s, &other));
+	/* Ten days of silence: both full again. */
+	sim_advance(s, 10ull * 86400 * 1000);
+	CHECK(gs1(s, &other));
+	CHECK(gs1(s, NULL));
+	CHECK(gs1(s, &other));
+	CHECK(gs1(s, NULL));
+	CHECK(!gs1(s, &other));
+	CHECK(!gs1(s, NULL));
+out:
+	sim_free(s);
+}

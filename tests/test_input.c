@@ -1547,22 +1547,24 @@ TEST(input_v1_query_on_link_forced_to_v2)
  * otherwise set the robustness variable, hence the number of every later
  * retransmission, the query interval and the v1-querier timeout: exactly
  * what a forged flood that the throttle exists for should not control), and
- * no query counter. mk_state spent one of G_IN's two tokens; the first
- * packet here spends the other.
+ * no query counter. mk_state spent one of G_IN's two tokens of the bucket
+ * shared by all but the querier (its GSS query came before the general
+ * query that made fe80::9 the querier); the first packet here, from
+ * another host, spends the other.
  */
 TEST(input_throttled_query_changes_nothing)
 {
 	uint8_t pre[512], p[512];
-	struct qopts o = {.qrv = 7, .qqic = 10};
-	size_t npre = craft_v2_query(pre, G_IN, 8000, S1, NULL), n;
+	struct qopts other = {.src = "fe80::99"}, o = {.src = "fe80::99", .qrv = 7, .qqic = 10};
+	size_t npre = craft_v2_query(pre, G_IN, 8000, S1, &other), n;
 	struct rxin in = {IF1, p, 0, NULL, pre, npre};
 
 	n = craft_v2_query(p, G_IN, 300, S2, &o);
 	in.len = n;
 	expect_drop_(__LINE__, "third GSS query within 10 s, other QRV/QQIC/MRC", NULL, &in,
 	             R(MLD_DROP_THROTTLED));
-	/* Same variables as the querier already sent: still a drop. */
-	n = craft_v2_query(p, G_IN, 8000, S2, NULL);
+	/* Same variables as the first one: still a drop. */
+	n = craft_v2_query(p, G_IN, 8000, S2, &other);
 	in.len = n;
 	expect_drop_(__LINE__, "third GSS query within 10 s", NULL, &in, R(MLD_DROP_THROTTLED));
 }

@@ -3,7 +3,8 @@
  * The mldagent daemon: shared state of its modules.
  *   mldagent.c     main, options, the epoll loop, shutdown
  *   agent_bpf.c    skeleton load, XDP attach/detach, pinning, member map,
- *                  local-address map, ring-buffer events into the engine
+ *                  local-address map, querier map, ring-buffer events into
+ *                  the engine
  *   agent_link.c   rtnetlink (link and address state), raw-socket
  *                  transmit, link-layer multicast filter
  *   agent_ctl.c    control socket (mldctl), configuration apply/reload
@@ -32,13 +33,17 @@ struct agent_link {
 	uint32_t xdp_flags; /* flags it was attached with */
 	int mc_fd;          /* AF_PACKET socket holding the 33:33:xx filter entries */
 	int in_engine;      /* engine knows this link */
+	/* The engine's querier as last written to mld_querier
+	 * (bpf_querier_sync), under querier_ifindex; 0 = none written. */
+	uint32_t querier_ifindex;
+	struct in6_addr querier;
 };
 
 struct agent {
 	struct mld_engine *e;
 	struct bpf_object *obj;
 	struct bpf_program *prog;
-	int members_fd, config_fd, counters_fd, throttle_fd, local_fd;
+	int members_fd, config_fd, counters_fd, throttle_fd, local_fd, querier_fd;
 	struct ring_buffer *rb;
 	enum xdp_mode xdp_mode;
 	char pin_dir[256];
@@ -83,6 +88,13 @@ void bpf_member_set(struct agent *a, uint32_t ifindex, const struct in6_addr *g,
 void bpf_local_addr_set(struct agent *a, uint32_t ifindex, const struct in6_addr *addr, int usable);
 /* Removes every address of ifindex (its link went away or changed index). */
 void bpf_local_addr_flush(struct agent *a, uint32_t ifindex);
+/* Keeps the link's entry in mld_querier equal to the engine's querier
+ * (its group-and-source queries get their own XDP bucket); called after
+ * every ring-buffer event and every rtnetlink event of the link (its
+ * index may have changed). */
+void bpf_querier_sync(struct agent *a, struct agent_link *l);
+/* Removes the link's mld_querier entry (its interface went away). */
+void bpf_querier_drop(struct agent *a, struct agent_link *l);
 int bpf_poll_fd(struct agent *a);
 void bpf_consume(struct agent *a);
 int bpf_counters(struct agent *a, uint64_t *out, int n);

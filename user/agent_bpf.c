@@ -29,7 +29,8 @@
 static struct mldagent *skel;
 
 static const char *const pinned[] = {MLD_MAP_MEMBERS,  MLD_MAP_THROTTLE, MLD_MAP_CONFIG,
-                                     MLD_MAP_COUNTERS, MLD_MAP_EVENTS,   MLD_MAP_LOCAL_ADDRS};
+                                     MLD_MAP_COUNTERS, MLD_MAP_EVENTS,   MLD_MAP_LOCAL_ADDRS,
+                                     MLD_MAP_QUERIER};
 
 static int libbpf_quiet(enum libbpf_print_level lvl, const char *fmt, va_list ap)
 {
@@ -110,6 +111,13 @@ static int handle_event(void *ctx, void *data, size_t size)
 	}
 	a->rx_events++;
 	mld_input_icmp(a->e, ev->ifindex, &m, msg, len, agent_now_ms());
+	{
+		/* A general query may have named a new querier. */
+		struct agent_link *l = agent_link_by_index(a, ev->ifindex);
+
+		if (l)
+			bpf_querier_sync(a, l);
+	}
 	return 0;
 }
 
@@ -174,6 +182,7 @@ int bpf_setup(struct agent *a, char *err, size_t errlen)
 	a->counters_fd = bpf_object__find_map_fd_by_name(skel->obj, MLD_MAP_COUNTERS);
 	a->throttle_fd = bpf_object__find_map_fd_by_name(skel->obj, MLD_MAP_THROTTLE);
 	a->local_fd = bpf_object__find_map_fd_by_name(skel->obj, MLD_MAP_LOCAL_ADDRS);
+	a->querier_fd = bpf_object__find_map_fd_by_name(skel->obj, MLD_MAP_QUERIER);
 	a->rb = ring_buffer__new(bpf_object__find_map_fd_by_name(skel->obj, MLD_MAP_EVENTS),
 	                         handle_event, a, NULL);
 	if (!a->rb) {
@@ -324,6 +333,35 @@ void bpf_local_addr_flush(struct agent *a, uint32_t ifindex)
 		for (i = 0; i < n; i++)
 			bpf_map_delete_elem(a->local_fd, &del[i]);
 	} while (n == sizeof(del) / sizeof(del[0]));
+}
+
+void bpf_querier_drop(struct agent *a, struct agent_link *l)
+{
+	if (l->querier_ifindex)
+		mld_querier_write(a->querier_fd, l->querier_ifindex, NULL);
+	l->querier_ifindex = 0;
+	memset(&l->querier, 0, sizeof(l->querier));
+}
+
+void bpf_querier_sync(struct agent *a, struct agent_link *l)
+{
+	struct mld_link_info li;
+
+	if (!l->in_engine || !l->ifindex || mld_link_info(a->e, l->ifindex, &li) != MLD_OK)
+		return;
+	if (l->querier_ifindex == l->ifindex && !memcmp(&l->querier, &li.querier, 16))
+		return; /* the usual case: nothing changed */
+	if (l->querier_ifindex != l->ifindex)
+		bpf_querier_drop(a, l); /* an entry under the link's old index */
+	l->querier_ifindex = l->ifindex;
+	l->querier = li.querier;
+	/* Overwritten in place: the querier never goes without an entry. */
+	if (IN6_IS_ADDR_UNSPECIFIED(&li.querier))
+		mld_querier_write(a->querier_fd, l->ifindex, NULL);
+	else if (mld_querier_write(a->querier_fd, l->ifindex, li.querier.s6_addr) < 0)
+		agent_log("%s: no room in %s (five links with one ifindex mod %u): the querier's "
+		          "group-and-source queries share the others' throttle",
+		          l->name, MLD_MAP_QUERIER, MLD_QUERIER_SETS);
 }
 
 int bpf_counters(struct agent *a, uint64_t *out, int n)

@@ -643,7 +643,7 @@ static void put_tunables(FILE *f, const struct mld_tunables *t, int json)
 static void cmd_show(struct agent *a, FILE *f, int json)
 {
 	uint64_t now = agent_now_ms();
-	char b[INET6_ADDRSTRLEN];
+	char b[INET6_ADDRSTRLEN], qb[INET6_ADDRSTRLEN + 2];
 	int i, first = 1;
 
 	if (json)
@@ -669,19 +669,28 @@ static void cmd_show(struct agent *a, FILE *f, int json)
 		ll = li.ll_state == MLD_LL_VALID       ? "valid"
 		     : li.ll_state == MLD_LL_TENTATIVE ? "tentative"
 		                                       : "none";
+		/* The querier's address (the source of the last general query
+		 * taken), null / "none" before any. */
+		if (IN6_IS_ADDR_UNSPECIFIED(&li.querier))
+			snprintf(qb, sizeof(qb), "%s", json ? "null" : "none");
+		else if (json)
+			snprintf(qb, sizeof(qb), "\"%s\"", addr_str(&li.querier, b));
+		else
+			addr_str(&li.querier, qb);
 		if (json) {
 			fprintf(f,
 			        "%s{\"name\":\"%s\",\"present\":true,\"ifindex\":%u,\"up\":%s,"
 			        "\"mtu\":%u,\"xdp\":\"%s\",\"version\":%d,"
 			        "\"v1_querier_present_ms\":%lld,\"link_local\":\"%s\","
 			        "\"link_local_state\":\"%s\",\"general_query_response_in_ms\":%lld,"
-			        "\"querier\":{\"robustness\":%u,\"query_interval_ms\":%u,"
-			        "\"query_response_interval_ms\":%u},\"tunables\":",
+			        "\"querier\":{\"address\":%s,\"robustness\":%u,"
+			        "\"query_interval_ms\":%u,\"query_response_interval_ms\":%u},"
+			        "\"tunables\":",
 			        first ? "" : ",", l->name, l->ifindex, li.up ? "true" : "false",
 			        li.mtu, xdp, li.version, (long long)rel(li.v1_present_until, now),
 			        addr_str(&li.lladdr, b), ll,
-			        (long long)(li.gq_active ? 0 : rel(li.gq_due, now)), li.learned_rv,
-			        li.learned_qi_ms, li.learned_qri_ms);
+			        (long long)(li.gq_active ? 0 : rel(li.gq_due, now)), qb,
+			        li.learned_rv, li.learned_qi_ms, li.learned_qri_ms);
 			put_tunables(f, &li.tun, 1);
 			fputs(",\"groups\":[", f);
 			mld_link_groups(a->e, l->ifindex, show_group, &c);
@@ -695,9 +704,9 @@ static void cmd_show(struct agent *a, FILE *f, int json)
 				fprintf(f, "  MLDv1 querier present for %lld ms more\n",
 				        (long long)rel(li.v1_present_until, now));
 			fprintf(f,
-			        "  querier: robustness %u query-interval %ums response-interval "
+			        "  querier: %s robustness %u query-interval %ums response-interval "
 			        "%ums%s\n",
-			        li.learned_rv, li.learned_qi_ms, li.learned_qri_ms,
+			        qb, li.learned_rv, li.learned_qi_ms, li.learned_qri_ms,
 			        li.learned_rv ? "" : " (none heard yet)");
 			fputs("  tunables: ", f);
 			put_tunables(f, &li.tun, 0);

@@ -343,6 +343,7 @@ static void on_link(struct agent *a, struct nlmsghdr *nh)
 		if (l->ifindex != (uint32_t)ifi->ifi_index)
 			return;
 		bpf_local_addr_flush(a, l->ifindex); /* its addresses went with it */
+		bpf_querier_drop(a, l);              /* and its index */
 		if (!l->attached)
 			return;
 		agent_log("%s: interface deleted; memberships kept until it returns", l->name);
@@ -382,6 +383,7 @@ static void on_link(struct agent *a, struct nlmsghdr *nh)
 	if (!l->attached && bpf_attach_link(a, l, err, sizeof(err)) < 0)
 		agent_log("%s: %s", l->name, err);
 	set_link_state(a, l, ifi->ifi_flags, mtu);
+	bpf_querier_sync(a, l); /* e.g. back under a new index */
 }
 
 /* The link-local address the engine sources its reports from (RFC 3590):

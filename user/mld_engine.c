@@ -1331,29 +1331,46 @@ static void v2_group_query(struct mld_engine *e, struct link *l, struct group *g
 }
 
 /*
- * Errata 23: a token bucket per group. It holds the querier's whole Last
- * Listener Query burst (robustness count, sent LLQI apart, RFC 3810 §7.6.3)
- * and refills one token per gsr_delay, so a forged flood is cut to one
- * answer per period while a querier's own retransmissions pass.
+ * Errata 23: token buckets per group. Each holds the querier's whole Last
+ * Listener Query burst (robustness count, sent LLQI apart, RFC 3810
+ * §7.6.3) and refills one token per gsr_delay, so a forged flood is cut to
+ * one answer per period while a querier's own retransmissions pass.
+ *
+ * Two buckets per group: one for the link's querier (l->querier, the
+ * source of the last general query accepted), one shared by every other
+ * source. A flood from any other address thus cannot throttle the
+ * querier's retransmissions for the group it floods, which would make the
+ * router prune sources our listeners still want. A flood that spoofs the
+ * querier's address drains only the querier's bucket: inherent, the link
+ * cannot tell the two apart. The XDP program keeps the same two buckets
+ * (bpf/mldagent.bpf.c, gs_owner).
+ *
+ * Both buckets start full together and are refilled together, by whole
+ * periods, so they share one refill time (gs_refill): the querier's costs
+ * struct group one byte, which was padding.
  */
-static int gs_throttle(struct link *l, struct group *g, uint64_t now)
+static int gs_throttle(struct link *l, struct group *g, const struct in6_addr *src, uint64_t now)
 {
 	uint32_t cap = link_rv(l) < 2 ? 2 : link_rv(l), d = l->tun.gsr_delay_ms;
+	uint8_t *tok;
 
 	if (!d)
 		return 0;
 	if (!g->gs_refill) {
-		g->gs_tokens = (uint8_t)cap;
+		g->gs_tokens = g->gs_qtokens = (uint8_t)cap;
 		g->gs_refill = now ? now : 1;
 	} else if (now >= g->gs_refill + d) {
 		uint64_t add = (now - g->gs_refill) / d;
 
 		g->gs_tokens = (uint8_t)(g->gs_tokens + add > cap ? cap : g->gs_tokens + add);
+		g->gs_qtokens = (uint8_t)(g->gs_qtokens + add > cap ? cap : g->gs_qtokens + add);
 		g->gs_refill += add * d;
 	}
-	if (!g->gs_tokens)
+	/* A query's source is link-local, never the :: of "no querier". */
+	tok = memcmp(src, &l->querier, 16) == 0 ? &g->gs_qtokens : &g->gs_tokens;
+	if (!*tok)
 		return 1;
-	g->gs_tokens--;
+	(*tok)--;
 	return 0;
 }
 
@@ -1483,6 +1500,8 @@ int mld_input_icmp(struct mld_engine *e, uint32_t ifindex, const struct mld_rx_m
 		if (l->tun.force_version == 2)
 			return drop(e, MLD_DROP_VERSION); /* RFC 3810 §10: forged v1 queries */
 		e->st.rx_v1_queries++;
+		if (is_unspec(&group))
+			l->querier = m->src; /* an MLDv1 querier's (RFC 2710 §4) */
 		if (l->tun.force_version != 1) {
 			enter_v1(e, l);
 			/* Errata 4: one unit (ms) for RV·QI + QRI. */
@@ -1506,15 +1525,17 @@ int mld_input_icmp(struct mld_engine *e, uint32_t ifindex, const struct mld_rx_m
 			g = tbl_find(e, l, &group);
 			/* A throttled query is dropped before it can teach us
 			 * anything: a forged flood must not set RV, QI or QRI. */
-			if (g && nsrc && l->version == 2 && gs_throttle(l, g, now))
+			if (g && nsrc && l->version == 2 && gs_throttle(l, g, &m->src, now))
 				return drop(e, MLD_DROP_THROTTLED);
 		}
-		if (is_unspec(&group))
+		if (is_unspec(&group)) {
 			e->st.rx_v2_general++;
-		else if (nsrc)
+			l->querier = m->src; /* RFC 3810 §7.6.2: the querier's */
+		} else if (nsrc) {
 			e->st.rx_v2_group_source++;
-		else
+		} else {
 			e->st.rx_v2_group++;
+		}
 		/* QRV 0 keeps what we had; 1 is legal (errata 3). QQIC 0 likewise.
 		 * The QRI is the delay of general queries (RFC 3810 §9.3); a
 		 * group query carries the Last Listener Query Interval. */

@@ -196,6 +196,10 @@ struct mld_link_info {
 	uint64_t gq_due;           /* pending general-query response, 0 = none */
 	int gq_active;             /* a paced general-query response is being sent */
 	uint32_t learned_rv, learned_qi_ms, learned_qri_ms;
+	/* The querier: source of the last general query accepted (v2 or v1;
+	 * RFC 3810 §7.6.2), :: if none yet. Its group-and-source queries are
+	 * throttled apart from everyone else's (errata 23). */
+	struct in6_addr querier;
 	uint32_t groups;         /* in the table, including those leaving */
 	uint32_t groups_leaving; /* only sending their leave; not counted by max-groups */
 	struct mld_tunables tun;

@@ -74,6 +74,7 @@ static void fill_link(const struct link *l, struct mld_link_info *o)
 	o->learned_rv = l->l_rv;
 	o->learned_qi_ms = l->l_qi_ms;
 	o->learned_qri_ms = l->l_qri_ms;
+	o->querier = l->querier;
 	o->groups = l->count;
 	o->groups_leaving = l->leaving;
 	o->tun = l->tun;
@@ -210,11 +211,12 @@ void mld_engine_dump(const struct mld_engine *e, FILE *f)
 
 		fprintf(f,
 		        "link %u mtu %u flags %u up %d ll %d %s v%d v1_until %llu gq_due %llu "
-		        "gq_active %d rv %u qi %u qri %u groups %u\n",
+		        "gq_active %d rv %u qi %u qri %u groups %u",
 		        l->ifindex, l->mtu, l->flags, l->up, l->ll_state,
 		        inet_ntop(AF_INET6, &l->lladdr, buf, sizeof(buf)), l->version,
 		        (unsigned long long)l->v1_until, (unsigned long long)l->gq_due,
 		        l->gq_active, l->l_rv, l->l_qi_ms, l->l_qri_ms, l->count);
+		fprintf(f, " querier %s\n", inet_ntop(AF_INET6, &l->querier, buf, sizeof(buf)));
 		if (!v)
 			continue;
 		for (i = 0; i < l->ghigh; i++)
@@ -230,9 +232,9 @@ void mld_engine_dump(const struct mld_engine *e, FILE *f)
 			    f, " group %s %s %s ", inet_ntop(AF_INET6, &g->addr, buf, sizeof(buf)),
 			    mld_state_name(g->state), g->mode == MLD_FMODE_EXCLUDE ? "EX" : "IN");
 			put_addrs(f, g->srcs, g->nsrc);
-			fprintf(f, " qr %llu sc %llu scm %u flags %u tok %u/%llu rec ",
+			fprintf(f, " qr %llu sc %llu scm %u flags %u tok %u/%u/%llu rec ",
 			        (unsigned long long)g->qr_due, (unsigned long long)g->sc_due,
-			        g->sc_mode_pending, g->flags, g->gs_tokens,
+			        g->sc_mode_pending, g->flags, g->gs_tokens, g->gs_qtokens,
 			        (unsigned long long)g->gs_refill);
 			put_addrs(f, g->rec, g->nrec);
 			fprintf(f, " pend");

@@ -36,14 +36,15 @@ struct group {
 	struct in6_addr addr;
 	uint64_t qr_due;    /* query response (v2) or v1 report delay; 0 = off */
 	uint64_t sc_due;    /* next state-change (re)transmission; 0 = off */
-	uint64_t gs_refill; /* last refill of the GS-query token bucket */
+	uint64_t gs_refill; /* last refill of the GS-query token buckets; 0 = unused */
 	uint32_t heap_pos;  /* position in the link's deadline heap, or NO_POS */
 	uint32_t next_free;
 	uint8_t flags;
 	uint8_t state;           /* enum mld_state */
 	uint8_t mode;            /* merged filter mode, MLD_FMODE_* */
 	uint8_t sc_mode_pending; /* filter-mode-change (v2) or v1 report repeats to send */
-	uint8_t gs_tokens;
+	uint8_t gs_tokens;       /* the bucket of every source but the querier */
+	uint8_t gs_qtokens;      /* the link's querier's bucket (gs_throttle) */
 	uint16_t nsrc, nmembers;
 	uint32_t npend, nrec;
 	struct in6_addr *srcs; /* merged source list, sorted */
@@ -51,6 +52,10 @@ struct group {
 	struct pend *pend;    /* sorted by address */
 	struct in6_addr *rec; /* sources recorded from GS queries, sorted */
 };
+
+/* A million groups are a million of these (make bench: engine_1m): the
+ * querier's bucket lives in what was padding. */
+_Static_assert(sizeof(void *) != 8 || sizeof(struct group) == 104, "struct group grew");
 
 #define NO_POS UINT32_MAX
 
@@ -69,6 +74,10 @@ struct link {
 	int version;                      /* compatibility mode: 1 or 2 */
 	uint64_t v1_until;                /* Older Version Querier Present timer, 0 = off */
 	uint32_t l_rv, l_qi_ms, l_qri_ms; /* learned from the querier */
+	/* The querier: source of the last general query accepted (RFC 3810
+	 * §7.6.2: general queries come from the elected querier); :: = none
+	 * heard. Its GS queries have their own token bucket (gs_throttle). */
+	struct in6_addr querier;
 
 	/* General-query response (RFC 3810 §6.2 interface timer), paced. */
 	uint64_t gq_due;  /* when the response starts; 0 = none */

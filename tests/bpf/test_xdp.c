@@ -42,7 +42,7 @@ static const char *const ctr_name[MLD_C_COUNT] = {
 };
 
 static struct mldagent *skel;
-static int prog_fd, ctr_fd, cfg_fd, mem_fd, thr_fd, loc_fd;
+static int prog_fd, ctr_fd, cfg_fd, mem_fd, thr_fd, loc_fd, qry_fd;
 static struct ring_buffer *rb;
 static int ncpu;
 static int passed, failed;
@@ -1038,11 +1038,13 @@ static void t_dst_local(void)
 
 /* Group-and-source throttle: burst, then throttled; drop policy; gsrdelay
  * changed at run time; default burst. */
-static void gsq(const char *name, const uint8_t *group, uint32_t verdict, int accepted, int dropped)
+static void gsq_from(const char *name, const uint8_t *group, const uint8_t *src, uint32_t verdict,
+                     int accepted, int dropped)
 {
 	struct spec s;
 
 	spec_mld(&s);
+	s.src = src;
 	s.dst = group;
 	s.l4len = msg_query_v2(s.l4, group, 1);
 	if (accepted)
@@ -1056,6 +1058,39 @@ static void gsq(const char *name, const uint8_t *group, uint32_t verdict, int ac
 	else
 		expect(name, &s, verdict,
 		       E(MLD_C_PACKETS, 1, MLD_C_V2_GROUP_SOURCE, 1, MLD_C_THROTTLED, 1), 0);
+}
+
+/* The same from A_LL, the frames' usual source. */
+static void gsq(const char *name, const uint8_t *group, uint32_t verdict, int accepted, int dropped)
+{
+	gsq_from(name, group, A_LL, verdict, accepted, dropped);
+}
+
+/* The bucket of (owner, g) (owner: IFINDEX, or IFINDEX | the querier
+ * bit) into *t, as the daemon finds it (mld_throttle_find): 1 if found. */
+static int bucket(uint32_t owner, const uint8_t *g, struct mld_throttle_val *t)
+{
+	struct mld_group_key k = {.ifindex = owner};
+	struct mld_throttle_set v;
+	uint32_t set;
+	int w;
+
+	memcpy(k.group, g, 16);
+	w = mld_throttle_find(thr_fd, cfg_fd, &k, &set, &v);
+	if (w >= 0)
+		*t = v.way[w];
+	return w >= 0;
+}
+
+/* A group-and-source query for g (1 source) behind an 802.1Q tag: not
+ * the common layout, so mld_slow's path (gs_peek, gs_take). */
+static void spec_vlan_gsq(struct spec *s, const uint8_t *g)
+{
+	spec_mld(s);
+	s->nvlan = 1;
+	s->tpid[0] = 0x8100;
+	s->dst = g;
+	s->l4len = msg_query_v2(s->l4, g, 1);
 }
 
 static void sleep_ms(long ms)
@@ -1125,18 +1160,13 @@ static void t_throttle(void)
 	gsq("throttle_default_burst_2", G_THR2, XDP_PASS, 1, 0);
 	gsq("throttle_default_burst_3", G_THR2, XDP_PASS, 0, 0);
 	{
-		struct mld_group_key k = {.ifindex = IFINDEX};
-		struct mld_throttle_set v;
-		uint32_t set;
-		int w;
+		struct mld_throttle_val t;
 
-		memcpy(k.group, G_THR2, 16);
-		w = mld_throttle_find(thr_fd, cfg_fd, &k, &set, &v);
-		if (w < 0)
+		if (!bucket(IFINDEX, G_THR2, &t))
 			fail("no throttle bucket");
-		else if (v.way[w].tokens != 0 || v.way[w].last_ns == 0)
-			fail("throttle bucket tokens %u last %llu", v.way[w].tokens,
-			     (unsigned long long)v.way[w].last_ns);
+		else if (t.tokens != 0 || t.last_ns == 0)
+			fail("throttle bucket tokens %u last %llu", t.tokens,
+			     (unsigned long long)t.last_ns);
 		report("throttle_map_entry");
 	}
 	set_config(10000000000ull, 2, 0);
@@ -1496,11 +1526,7 @@ static void t_throttle_sets(void)
 	gsq("throttle_after_forgeries_3", k1, XDP_PASS, 0, 0);
 
 	/* The same fast path behind a VLAN tag (mld_slow -> gs_peek). */
-	spec_mld(&s);
-	s.nvlan = 1;
-	s.tpid[0] = 0x8100;
-	s.dst = k1;
-	s.l4len = msg_query_v2(s.l4, k1, 1);
+	spec_vlan_gsq(&s, k1);
 	expect("throttle_vlan_drained_group", &s, XDP_PASS,
 	       E(MLD_C_PACKETS, 1, MLD_C_VLAN, 1, MLD_C_V2_GROUP_SOURCE, 1, MLD_C_THROTTLED, 1), 0);
 	set_config(10000000000ull, 2, 1);
@@ -1516,6 +1542,174 @@ static void t_throttle_sets(void)
 	set_config(10000000000ull, 2, 0);
 	member(IFINDEX, k1, 0);
 	member(IFINDEX, d, 0);
+}
+
+/* ------------------------------------------------------------------ */
+/* The querier's own bucket (mld_querier)                             */
+/* ------------------------------------------------------------------ */
+
+/* The daemon's write of link ifindex's querier (addr NULL: removed). */
+static void querier(uint32_t ifindex, const uint8_t *addr)
+{
+	if (mld_querier_write(qry_fd, ifindex, addr)) {
+		fprintf(stderr, "querier map update: %s\n", strerror(errno));
+		exit(2);
+	}
+}
+
+/* The tokens of (owner, g)'s bucket, -1 if it has none. */
+static int tokens_of(uint32_t owner, const uint8_t *g)
+{
+	struct mld_throttle_val t;
+
+	return bucket(owner, g, &t) ? (int)t.tokens : -1;
+}
+
+/* The next group from *n on whose sets, for the others' and for the
+ * querier's bucket, are both all free (no earlier case's bucket shares
+ * them). */
+static void grp_fresh(uint8_t *g, uint32_t *n)
+{
+	for (;; (*n)++) {
+		uint32_t w32[4], set, i;
+		struct mld_throttle_set v;
+		int used = 0, w;
+
+		grp_n(g, *n);
+		memcpy(w32, g, 16);
+		for (i = 0; i < 2; i++) {
+			set = mld_throttle_set(thr_key, IFINDEX | (i ? MLD_THROTTLE_QUERIER : 0),
+			                       w32[0], w32[1], w32[2], w32[3]);
+			if (bpf_map_lookup_elem(thr_fd, &set, &v))
+				used = 1;
+			for (w = 0; w < MLD_THROTTLE_WAYS; w++)
+				used |= v.way[w].ifindex != 0;
+		}
+		if (!used)
+			break;
+	}
+	(*n)++;
+}
+
+/*
+ * Errata 23 with the querier's bucket: with the link's querier in
+ * mld_querier, its group-and-source queries are charged to the bucket of
+ * (ifindex | MLD_THROTTLE_QUERIER, group), everyone else's to (ifindex,
+ * group). Here the querier is febf::2 (A_LL2) and the forger A_LL.
+ */
+static void t_throttle_querier(void)
+{
+	static uint8_t g1[16], g2[16], g3[16], g4[16];
+	const uint32_t qown = IFINDEX | MLD_THROTTLE_QUERIER;
+	uint32_t n = 0x5000, k;
+	struct spec s;
+
+	set_config(10000000000ull, 2, 0); /* 10 s, burst 2, pass */
+	grp_fresh(g1, &n);
+	grp_fresh(g2, &n);
+	grp_fresh(g3, &n);
+	grp_fresh(g4, &n);
+	member(IFINDEX, g1, 1);
+	member(IFINDEX, g2, 1);
+	member(IFINDEX, g3, 1);
+	member(IFINDEX, g4, 1);
+	querier(IFINDEX, A_LL2);
+
+	/* A flood from another host drains the shared bucket; the querier's
+	 * burst for the same group still passes, then its own bucket is
+	 * drained too (same size); the flood stays throttled, also on the
+	 * fast path (gs_fast: same tick). */
+	gsq("querier_others_burst_1", g1, XDP_PASS, 1, 0);
+	gsq("querier_others_burst_2", g1, XDP_PASS, 1, 0);
+	gsq("querier_others_throttled", g1, XDP_PASS, 0, 0);
+	gsq_from("querier_own_passes_others_empty_1", g1, A_LL2, XDP_PASS, 1, 0);
+	gsq_from("querier_own_passes_others_empty_2", g1, A_LL2, XDP_PASS, 1, 0);
+	gsq_from("querier_own_burst_over", g1, A_LL2, XDP_PASS, 0, 0);
+	gsq("querier_others_still_throttled", g1, XDP_PASS, 0, 0);
+	if (tokens_of(IFINDEX, g1) != 0 || tokens_of(qown, g1) != 0)
+		fail("buckets: others %d, querier %d tokens; want 0 and 0", tokens_of(IFINDEX, g1),
+		     tokens_of(qown, g1));
+	report("querier_two_buckets_in_the_map");
+
+	/* Vice versa: a flood spoofing the querier drains only the
+	 * querier's bucket. */
+	gsq_from("querier_spoofed_1", g2, A_LL2, XDP_PASS, 1, 0);
+	gsq_from("querier_spoofed_2", g2, A_LL2, XDP_PASS, 1, 0);
+	gsq_from("querier_spoofed_throttled", g2, A_LL2, XDP_PASS, 0, 0);
+	gsq("querier_spoofed_others_pass_1", g2, XDP_PASS, 1, 0);
+	gsq("querier_spoofed_others_pass_2", g2, XDP_PASS, 1, 0);
+	if (tokens_of(IFINDEX, g2) != 0 || tokens_of(qown, g2) != 0)
+		fail("buckets: others %d, querier %d tokens; want 0 and 0", tokens_of(IFINDEX, g2),
+		     tokens_of(qown, g2));
+	report("querier_spoofed_drains_only_its_bucket");
+
+	/* The querier of another link in the same mld_querier set is not
+	 * this link's querier. */
+	querier(IFINDEX, NULL);
+	querier(IFINDEX + MLD_QUERIER_SETS, A_LL2);
+	gsq_from("querier_of_other_link_is_others", g2, A_LL2, XDP_PASS, 0, 0);
+	querier(IFINDEX + MLD_QUERIER_SETS, NULL);
+	/* No querier known: one shared bucket for all. */
+	gsq_from("querier_none_shared_bucket", g2, A_LL2, XDP_PASS, 0, 0);
+
+	/* The querier changes (the daemon rewrites the entry): the
+	 * privilege moves with it. */
+	querier(IFINDEX, A_LL2);
+	gsq("querier_move_others_1", g3, XDP_PASS, 1, 0);
+	gsq("querier_move_others_2", g3, XDP_PASS, 1, 0);
+	gsq("querier_move_others_throttled", g3, XDP_PASS, 0, 0);
+	querier(IFINDEX, A_LL);
+	gsq("querier_moved_new_querier_1", g3, XDP_PASS, 1, 0);
+	gsq("querier_moved_new_querier_2", g3, XDP_PASS, 1, 0);
+	gsq_from("querier_moved_old_one_shares", g3, A_LL2, XDP_PASS, 0, 0);
+	querier(IFINDEX, A_LL2);
+
+	/* Behind a VLAN tag (mld_slow -> gs_peek, gs_take): the same. */
+	spec_vlan_gsq(&s, g4);
+	expect("querier_vlan_others_1", &s, XDP_PASS,
+	       E(MLD_C_PACKETS, 1, MLD_C_VLAN, 1, MLD_C_V2_GROUP_SOURCE, 1, MLD_C_EVENTS, 1), 1);
+	expect("querier_vlan_others_2", &s, XDP_PASS,
+	       E(MLD_C_PACKETS, 1, MLD_C_VLAN, 1, MLD_C_V2_GROUP_SOURCE, 1, MLD_C_EVENTS, 1), 1);
+	expect("querier_vlan_others_throttled", &s, XDP_PASS,
+	       E(MLD_C_PACKETS, 1, MLD_C_VLAN, 1, MLD_C_V2_GROUP_SOURCE, 1, MLD_C_THROTTLED, 1), 0);
+	s.src = A_LL2;
+	expect("querier_vlan_own_passes", &s, XDP_PASS,
+	       E(MLD_C_PACKETS, 1, MLD_C_VLAN, 1, MLD_C_V2_GROUP_SOURCE, 1, MLD_C_EVENTS, 1), 1);
+
+	/* The daemon drops the group (bpf_member_set): both buckets go. */
+	{
+		struct mld_group_key key = {.ifindex = IFINDEX};
+
+		memcpy(key.group, g1, 16);
+		member(IFINDEX, g1, 0);
+		mld_throttle_forget(thr_fd, cfg_fd, &key);
+		if (tokens_of(IFINDEX, g1) >= 0 || tokens_of(qown, g1) >= 0)
+			fail("a bucket survived: others %d, querier %d", tokens_of(IFINDEX, g1),
+			     tokens_of(qown, g1));
+		report("querier_forget_zeroes_both_buckets");
+	}
+
+	/* mld_querier_write: five links of one set do not fit; removal
+	 * frees the way. */
+	{
+		int rc;
+
+		for (k = 1; k <= 3; k++)
+			querier(IFINDEX + k * MLD_QUERIER_SETS, A_LL);
+		rc = mld_querier_write(qry_fd, IFINDEX + 4 * MLD_QUERIER_SETS, A_LL);
+		if (rc != -1)
+			fail("a fifth link in a full set: rc %d", rc);
+		querier(IFINDEX + 2 * MLD_QUERIER_SETS, NULL);
+		if (mld_querier_write(qry_fd, IFINDEX + 4 * MLD_QUERIER_SETS, A_LL))
+			fail("no room after a removal");
+		for (k = 1; k <= 4; k++)
+			querier(IFINDEX + k * MLD_QUERIER_SETS, NULL);
+		report("querier_map_set_full");
+	}
+	querier(IFINDEX, NULL);
+	member(IFINDEX, g2, 0);
+	member(IFINDEX, g3, 0);
+	member(IFINDEX, g4, 0);
 }
 
 /* Ring buffer full: more events than the ring holds in one run (a
@@ -1592,11 +1786,11 @@ static void t_coverage(void)
 /* The maps are BTF-typed (bpftool map dump shows fields, not bytes). */
 static void t_btf(void)
 {
-	struct bpf_map *maps[] = {skel->maps.mld_members, skel->maps.mld_throttle,
-	                          skel->maps.mld_config, skel->maps.mld_counters,
-	                          skel->maps.mld_local_addrs};
-	const char *names[] = {MLD_MAP_MEMBERS, MLD_MAP_THROTTLE, MLD_MAP_CONFIG, MLD_MAP_COUNTERS,
-	                       MLD_MAP_LOCAL_ADDRS};
+	struct bpf_map *maps[] = {skel->maps.mld_members,     skel->maps.mld_throttle,
+	                          skel->maps.mld_config,      skel->maps.mld_counters,
+	                          skel->maps.mld_local_addrs, skel->maps.mld_querier};
+	const char *names[] = {MLD_MAP_MEMBERS,  MLD_MAP_THROTTLE,    MLD_MAP_CONFIG,
+	                       MLD_MAP_COUNTERS, MLD_MAP_LOCAL_ADDRS, MLD_MAP_QUERIER};
 	unsigned i;
 
 	for (i = 0; i < sizeof(maps) / sizeof(maps[0]); i++) {
@@ -1620,7 +1814,10 @@ static void t_btf(void)
 	    bpf_map__value_size(skel->maps.mld_config) != sizeof(struct mld_config) ||
 	    bpf_map__key_size(skel->maps.mld_local_addrs) != sizeof(struct mld_addr_key) ||
 	    bpf_map__value_size(skel->maps.mld_local_addrs) != sizeof(struct mld_local_addr_val) ||
-	    bpf_map__max_entries(skel->maps.mld_local_addrs) != MLD_LOCAL_ADDRS_MAX)
+	    bpf_map__max_entries(skel->maps.mld_local_addrs) != MLD_LOCAL_ADDRS_MAX ||
+	    bpf_map__key_size(skel->maps.mld_querier) != sizeof(uint32_t) ||
+	    bpf_map__value_size(skel->maps.mld_querier) != sizeof(struct mld_querier_set) ||
+	    bpf_map__max_entries(skel->maps.mld_querier) != MLD_QUERIER_SETS)
 		fail("map key/value sizes differ from the ABI header");
 	report("maps_named_and_btf_typed");
 }
@@ -1647,6 +1844,7 @@ int main(void)
 	mem_fd = bpf_map__fd(skel->maps.mld_members);
 	thr_fd = bpf_map__fd(skel->maps.mld_throttle);
 	loc_fd = bpf_map__fd(skel->maps.mld_local_addrs);
+	qry_fd = bpf_map__fd(skel->maps.mld_querier);
 	ncpu = libbpf_num_possible_cpus();
 	rb = ring_buffer__new(bpf_map__fd(skel->maps.mld_events), ring_cb, NULL, NULL);
 	if (ncpu <= 0 || !rb) {
@@ -1676,6 +1874,7 @@ int main(void)
 	t_dst_local();
 	t_throttle();
 	t_throttle_sets();
+	t_throttle_querier();
 	t_ringbuf_full();
 	t_coverage();
 

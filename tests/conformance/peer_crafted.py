@@ -1072,25 +1072,36 @@ FLOOD_RATE, FLOOD_S, GSR_DELAY = 4000, 8.0, 2.0
 
 def s_gss_flood(T):
     """A GSSQ flood for a held group (FLOOD_RATE/s for FLOOD_S s, from
-    another MAC) beside the querier's normal traffic: general queries every
-    2 s, a GSQ retransmission pair for the flooded group, GSSQ and GSQ
-    pairs (LLQI 1 s) for two other groups. Every query of the querier is
-    answered in its window (the oracle); the flood is absorbed: every
-    flooded GSSQ the program validated was throttled in XDP (and dropped:
-    policy drop) or handed on within the token bucket's bound (burst 2,
+    another MAC and address) beside the querier's normal traffic: general
+    queries every 2 s (the first one makes vq0's link-local the agent's
+    querier: show -j, and the pinned mld_querier), two GSSQ retransmission
+    bursts (2 queries, LLQI 1 s, as a router sends after another host's
+    BLOCK, RFC 3810 §7.6.3) for the flooded group itself, a GSSQ pair for a
+    second group and a GSQ pair and a GSSQ for a third. Every query of the
+    querier is answered in its window (the oracle), the flooded group's
+    GSSQs included: they are charged to the querier's own token bucket,
+    which the flood cannot drain. The flood is absorbed: every flooded
+    GSSQ the program validated was throttled in XDP (and dropped: policy
+    drop) or handed on within the shared token bucket's bound (burst 2,
     one per gsr-delay), the agent's answers to it within that bound;
     mldctl answers throughout."""
     gf, g2, g3 = "ff3e::8000:f1", "ff3e::8000:f2", "ff3e::f3"
     r = Run(T, {gf: (IN, S(1, 2)), g2: (IN, S(1, 2)), g3: (EX, S())},
             {"gsr-delay": "%ds" % GSR_DELAY, "unsolicited-report-interval": "100ms"})
     flood = [r.forger.gssq(gf, src(1, 3), mrc=1000), r.forger.gssq(gf, src(1, 4), mrc=1000)]
+    # The querier's GSSQs for gf ask about sources 2 and 6 (7): answered
+    # IS_IN{2} (or, merged with a flooded GSSQ that passed, IS_IN{1,2}),
+    # never the flood's IS_IN{1}. Its bucket: 2 tokens, one back per
+    # GSR_DELAY: both bursts fit (the second one 4 s after the first).
     # (seconds after the flood starts, frame, (kind, group) the oracle must see answered)
-    plan = [(0.5, r.q.gq(mrc=1000, qqic=2), ("gq", gf)), (1.5, r.q.gsq(gf), ("gsq", gf)),
-            (2.5, r.q.gsq(gf), None), (2.6, r.q.gq(mrc=1000, qqic=2), None),
+    plan = [(0.5, r.q.gq(mrc=1000, qqic=2), ("gq", gf)),
+            (1.5, r.q.gssq(gf, src(2, 6)), ("gssq", gf)), (2.5, r.q.gssq(gf, src(2, 6)), None),
+            (2.6, r.q.gq(mrc=1000, qqic=2), None),
             (3.5, r.q.gssq(g2, src(2, 5)), ("gssq", g2)), (4.5, r.q.gssq(g2, src(2, 5)), None),
-            (4.6, r.q.gq(mrc=1000, qqic=2), None), (5.5, r.q.gsq(g3), ("gsq", g3)),
-            (6.5, r.q.gsq(g3), None), (6.6, r.q.gq(mrc=1000, qqic=2), None),
-            (7.0, r.q.gssq(g3, src(9)), ("gssq", g3))]
+            (4.6, r.q.gq(mrc=1000, qqic=2), None),
+            (5.5, r.q.gssq(gf, src(2, 7)), None), (5.7, r.q.gsq(g3), ("gsq", g3)),
+            (6.5, r.q.gssq(gf, src(2, 7)), None), (6.7, r.q.gsq(g3), None),
+            (6.8, r.q.gq(mrc=1000, qqic=2), None), (7.2, r.q.gssq(g3, src(9)), ("gssq", g3))]
     c0 = counters(r.agent)
     t0 = time.time()
     proc = subprocess.Popen(["ip", "netns", "exec", r.lab.q, e2e.PY, "-c", FLOOD, str(FLOOD_RATE), str(FLOOD_S)]
@@ -1143,15 +1154,29 @@ def s_gss_flood(T):
         raise Fail("%d IS_IN{1} answers for the flooded group, more than the %d GSSQs passed" % (len(partial), passed))
     if max(lat) > 1.0:
         raise Fail("mldctl show took up to %.2f s during the flood" % max(lat))
+    ll_q, ifindex = canon(r.q.ll), r.lab.hlink()["ifindex"]
+    if r.agent.link()["querier"].get("address") != ll_q:
+        raise Fail("show -j querier %r, expected vq0's %s" % (r.agent.link()["querier"], ll_q))
+    if e2e.querier_map(r.agent) != {(ifindex, ll_q)}:
+        raise Fail("mld_querier holds %s, expected {(%d, %s)}" % (e2e.querier_map(r.agent), ifindex, ll_q))
+    own = sum(1 for _, f, _ in plan if query_sources(f) and query_group(f) == canon(gf))
     T.notes.append("flood %d GSSQs in %.1f s (%.0f/s): %d throttled+dropped in XDP, %d passed (bound %d), "
-                   "%d partial answers; %d querier queries all answered; mldctl show max %.0f ms over %d calls"
-                   % (sent, took, sent / took, thr, passed, bound, len(partial), len(plan), max(lat) * 1000, len(lat)))
+                   "%d partial answers; %d querier queries all answered (%d GSSQs for the flooded group); "
+                   "mldctl show max %.0f ms over %d calls"
+                   % (sent, took, sent / took, thr, passed, bound, len(partial), len(plan), own, max(lat) * 1000,
+                      len(lat)))
 
 
 def query_sources(b):
     """Number of Sources of an MLDv2 query frame (0 for anything else)."""
     o = icmp_offset(b)
     return int.from_bytes(b[o + 26:o + 28], "big") if len(b) >= o + 28 and b[o] == 130 else 0
+
+
+def query_group(b):
+    """Multicast Address field of a query frame."""
+    o = icmp_offset(b)
+    return canon(b[o + 8:o + 24])
 
 
 # ---------------------------------------------------------------- table
@@ -1240,10 +1265,12 @@ SCENARIOS = [
     ("q-force-v2", "RFC 3810 §8.2.1, RFC 9777 §8.2.1 (SSM-only option), §10",
      "force-version 2: v1 queries counted as drop version_forced, not answered, version stays 2; "
      "v2 GQ answered", s_force_v2),
-    ("q-gss-flood", "RFC 3810 §6.2, §7.6.3, §10; errata 23 (throttle)",
-     "GSSQ flood (thousands/s) for a held group beside a querier's GQs, GSQ and GSSQ retransmissions: every "
-     "querier query answered in its window; flood throttled and dropped in XDP, passed GSSQs and answers "
-     "within the token bucket's bound, counters consistent XDP -> engine; mldctl responsive", s_gss_flood),
+    ("q-gss-flood", "RFC 3810 §6.2, §7.6.2, §7.6.3, §10; errata 23 (throttle)",
+     "GSSQ flood (thousands/s) for a held group beside a querier's GQs, GSQ and GSSQ retransmissions, "
+     "two GSSQ bursts for the flooded group among them: every querier query answered in its window; "
+     "flood throttled and dropped in XDP, passed GSSQs and answers within the shared token bucket's "
+     "bound, counters consistent XDP -> engine; querier in show -j and mld_querier; mldctl responsive",
+     s_gss_flood),
 ]
 
 
@@ -1287,9 +1314,13 @@ NOTES = [
     "Two group-and-source queries for one group before its answer are answered by one IS_IN of the "
     "merged recorded sources (RFC 3810 §6.2 rule 5); e2e's oracle wants each GSSQ answered on its own, "
     "so that case is sent by the forger and judged by q-gss-include alone.",
-    "Under a GSSQ flood for a group, the querier's own GSSQs for that same group share its token bucket "
-    "and are throttled with the flood (errata 23's trade-off); q-gss-flood sends GSQs for the flooded "
-    "group (answered with its full state) and GSSQs for other groups.",
+    "Under a GSSQ flood for a group, the querier's own GSSQs for that same group are still answered: "
+    "the agent takes the source of the last general query as the link's querier (show -j "
+    "querier.address; the XDP program's pinned mld_querier) and charges its GSSQs to a token bucket of "
+    "their own per group, which a flood from any other address cannot drain (errata 23). q-gss-flood "
+    "sends two of the querier's GSSQ retransmission bursts for the flooded group during the flood. A "
+    "flood spoofing the querier's address would drain only the querier's bucket (the link cannot tell "
+    "them apart); that case is checked by the engine and XDP unit tests, not here.",
     "Found by q-val-ext-hdr and fixed: the XDP program took queries whose hop-by-hop header carried an "
     "unknown option with action bits 01/10/11 (RFC 8200 §4.2: discard), which the engine's own parser "
     "drops; and neither looked at the options of a destination options header (RFC 8200 §4.6).",
@@ -1299,6 +1330,8 @@ NOTES = [
     "program's mld_local_addrs (from rtnetlink), and q-val-destination checks both ways. An atomic "
     "fragment (fragment header, offset 0, M 0) was dropped, where RFC 6946 §4 processes it as "
     "unfragmented; q-atomic-fragment checks it is answered and real fragments are not.",
-    "Not covered because the agent differs (reported): a v1 multicast-address-specific query also "
-    "switches the link to MLDv1 mode (RFC 3810 §8.2.1 names the v1 general query; Linux does the same).",
+    "A v1 multicast-address-specific query switches the link to MLDv1 mode as a v1 general query does: "
+    "RFC 3810 §9.12 arms the Older Version Querier Present timer \"when an MLDv1 query is received\" "
+    "(§8.2.1's wording is about general queries; Linux follows §9.12 too). q-v1-compat uses general "
+    "queries only.",
 ]
