@@ -280,7 +280,7 @@ def full_record(version, mode, srcs):
     return (2 if mode == EX else 1, srcs)
 
 
-def oracle(pkts, agent_pkts, bridge_macs, tl, version, problems, need_queries=()):
+def oracle(pkts, agent_pkts, bridge_macs, tl, version, problems, need_queries=(), until=None):
     """Checks the agent's answers against the timeline (see module doc).
     need_queries: [(kind, group)] kinds 'gsq'/'gssq' that must have been seen
     and answered (the forged-leave steps)."""
@@ -312,6 +312,8 @@ def oracle(pkts, agent_pkts, bridge_macs, tl, version, problems, need_queries=()
         if q.type != 130 or q.smac not in bridge_macs:
             continue
         win = (q.ts, q.ts + q.mrd + SLACK)
+        if until is not None and win[1] > until:
+            continue  # the capture stopped inside its window: cannot judge
         st = tl.stable(q.ts, win[1])
         if st == "unsure" or st is None:
             continue
@@ -651,7 +653,9 @@ def tshark_any(test, pkts, tag):
 
 def check_capture(test, lab, cap, tl, version=None, need=(), min_agent=1):
     """Stops the capture, then: tshark --any on the agent's frames, and the
-    timeline oracle on queries and answers. Returns (all pkts, agent pkts)."""
+    timeline oracle on queries and answers (those whose response window
+    the capture saw whole). Returns (all pkts, agent pkts)."""
+    t_end = time.time()
     pkts = cap.stop()
     mine = agent_pkts(pkts, lab.agent_macs)
     if len(mine) < min_agent:
@@ -660,7 +664,7 @@ def check_capture(test, lab, cap, tl, version=None, need=(), min_agent=1):
         f.write("\n".join("%s%r" % ("A " if p in mine else "  ", p) for p in pkts if p.type))
     tshark_any(test, mine, os.path.basename(cap.path)[:-5])
     problems = []
-    oracle(pkts, mine, {lab.bridge_mac()}, tl, version or lab.version, problems, need)
+    oracle(pkts, mine, {lab.bridge_mac()}, tl, version or lab.version, problems, need, until=t_end)
     if problems:
         raise Fail("%d oracle problem(s) in %s: %s" % (len(problems), cap.path + ".txt",
                                                       " | ".join(problems[:3])))
@@ -1578,10 +1582,14 @@ def t_oracle_selftest(T):
         ("v1 GSQ not answered", [pkt(30.0, br, 130, "ff0e::1"), pkt(30.5, ag, 131, "ff3e::2")], [], 1, 1),
         ("answer while the state changes is not judged",
          [pkt(0.3, ag, 143, records=[(2, "ff0e::7", S())])], [], 2, 0),
+        # (until: the capture stopped at 10.5 s, inside gq's window; 40.0 after it)
+        ("query whose window the capture cut is not judged", [gq], [], 2, 0, 10.5),
+        ("query whose window the capture saw whole is judged", [gq], [], 2, 2, 40.0),
     ]
-    for what, pkts, need, version, nbad in cases:
+    for what, pkts, need, version, nbad, *until in cases:
         problems = []
-        oracle(pkts, [p for p in pkts if p.smac == ag], {br}, tl, version, problems, need)
+        oracle(pkts, [p for p in pkts if p.smac == ag], {br}, tl, version, problems, need,
+               until=until[0] if until else None)
         if len(problems) != nbad:
             raise Fail("oracle on '%s': %d problem(s), expected %d: %s" % (what, len(problems), nbad, problems))
     check = Timeline()
